@@ -1,0 +1,19 @@
+-- Reverts 0001_init: drops every table it created, dependents first.
+DROP TABLE IF EXISTS rate_limits;
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS job_runs;
+DROP TABLE IF EXISTS job_state;
+DROP TABLE IF EXISTS usage_rollups;
+DROP TABLE IF EXISTS usage_records;
+DROP TABLE IF EXISTS usage_batches;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS gateways;
+DROP TABLE IF EXISTS device_credentials;
+DROP TABLE IF EXISTS devices;
+DROP TABLE IF EXISTS subscriptions;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS node_secrets;
+DROP TABLE IF EXISTS nodes;
+DROP TABLE IF EXISTS regions;
+DROP TABLE IF EXISTS plans;
+DROP TABLE IF EXISTS admins;

@@ -1,0 +1,71 @@
+// Administrators. Passwords arrive from stdin or a file (never argv), are checked for
+// minimum strength and stored only as scrypt hashes. The last enabled owner cannot be
+// deleted, disabled or demoted, so an installation always has someone who manages admins.
+
+#include "core/admin/resource_ops.hpp"
+#include "core/crypto.hpp"
+
+namespace httvps::admin {
+namespace {
+
+void check_password(const std::string& password) {
+  if (password.size() < 12) throw usage_error("password must be at least 12 characters", "password");
+  if (password.size() > 1024) throw usage_error("password must be at most 1024 characters", "password");
+}
+
+bool is_enabled_owner(const nlohmann::json& a) { return a["role"] == "owner" && !a["disabled"].get<bool>(); }
+
+void keep_an_owner(Context& ctx, const nlohmann::json& before, const nlohmann::json& after_or_null) {
+  if (!is_enabled_owner(before)) return;
+  if (!after_or_null.is_null() && is_enabled_owner(after_or_null)) return;
+  if (ctx.db().exec("admin_count_owners")[0].int64("n") <= 1) {
+    throw conflict("'" + before["username"].get<std::string>() + "' is the last enabled owner; make another owner first");
+  }
+}
+
+}  // namespace
+
+nlohmann::json admin_create(Context& ctx, const ResourceSpec& spec, const std::map<std::string, std::string>& inputs,
+                            const std::optional<std::string>& password) {
+  if (!password) throw usage_error("an admin needs a password: --password-stdin or --password-file FILE", "password");
+  check_password(*password);
+  nlohmann::json record = apply_inputs(spec, {}, inputs, true);
+  std::string hash = crypto::hash_password(*password);
+  auto& db = ctx.db();
+  db::Transaction tx(db);
+  try {
+    db.exec("admin_insert", {to_param(record["username"]), hash, to_param(record["role"]), to_param(record["disabled"])});
+  } catch (const db::DbError& e) {
+    if (e.kind() == db::ErrorKind::kUnique) {
+      throw Failure(ExitCode::kConflict, "admin '" + record["username"].get<std::string>() + "' exists already", "username");
+    }
+    throw;
+  }
+  nlohmann::json after = get_record(ctx, spec, record["username"].get<std::string>());
+  audit_change(ctx, spec, "create", nullptr, after);
+  tx.commit();
+  return after;
+}
+
+nlohmann::json admin_update(Context& ctx, const ResourceSpec& spec, const std::string& key,
+                            const std::map<std::string, std::string>& inputs,
+                            const std::optional<std::string>& password) {
+  if (password) check_password(*password);
+  auto& db = ctx.db();
+  db::Transaction tx(db);
+  nlohmann::json before = get_record(ctx, spec, key);
+  nlohmann::json record = apply_inputs(spec, editable_part(spec, before), inputs, false);
+  keep_an_owner(ctx, before, record);
+  const long long id = before["id"].get<std::int64_t>();
+  db.exec("admin_update", {id, to_param(record["username"]), to_param(record["role"]), to_param(record["disabled"])});
+  if (password) db.exec("admin_set_password", {id, crypto::hash_password(*password)});
+  nlohmann::json after = get_record(ctx, spec, record["username"].get<std::string>());
+  if (password) after["password_changed"] = true;
+  audit_change(ctx, spec, "update", before, after);
+  tx.commit();
+  return after;
+}
+
+void admin_check_delete(Context& ctx, const nlohmann::json& before) { keep_an_owner(ctx, before, nullptr); }
+
+}  // namespace httvps::admin

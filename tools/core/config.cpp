@@ -1,0 +1,237 @@
+#include "core/config.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace httvps {
+namespace {
+
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <typename... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+const ConfigKey* find_key(const std::string& path) {
+  for (const auto& key : config_keys()) {
+    if (path == key.path) return &key;
+  }
+  return nullptr;
+}
+
+std::string where(const std::string& name, const toml::source_region& src) {
+  return name + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
+}
+
+std::optional<std::int64_t> parse_int(const std::string& text) {
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> parse_bool(const std::string& text) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+  return std::nullopt;
+}
+
+// Sets KEY from text; returns an error description or an empty string.
+std::string set_from_text(Config& config, const ConfigKey& key, const std::string& text) {
+  return std::visit(
+      Overloaded{
+          [&](std::string Config::*m) -> std::string {
+            config.*m = text;
+            return {};
+          },
+          [&](std::int64_t Config::*m) -> std::string {
+            auto v = parse_int(text);
+            if (!v) return "must be an integer";
+            config.*m = *v;
+            return {};
+          },
+          [&](bool Config::*m) -> std::string {
+            auto v = parse_bool(text);
+            if (!v) return "must be true or false";
+            config.*m = *v;
+            return {};
+          }},
+      key.member);
+}
+
+void walk(Config& config, const toml::table& table, const std::string& prefix, const std::string& name) {
+  for (const auto& [k, node] : table) {
+    std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* sub = node.as_table()) {
+      bool known_section = false;
+      for (const auto& key : config_keys()) {
+        if (std::string(key.path).rfind(path + ".", 0) == 0) known_section = true;
+      }
+      if (!known_section) throw config_error(where(name, k.source()) + ": unknown section '" + path + "'");
+      walk(config, *sub, path, name);
+      continue;
+    }
+    const ConfigKey* key = find_key(path);
+    if (key == nullptr) throw config_error(where(name, k.source()) + ": unknown key '" + path + "'");
+    std::string problem = std::visit(
+        Overloaded{
+            [&](std::string Config::*m) -> std::string {
+              if (auto v = node.value<std::string>(); v && node.is_string()) {
+                config.*m = *v;
+                return {};
+              }
+              return "must be a string";
+            },
+            [&](std::int64_t Config::*m) -> std::string {
+              if (node.is_integer()) {
+                config.*m = *node.value<std::int64_t>();
+                return {};
+              }
+              return "must be an integer";
+            },
+            [&](bool Config::*m) -> std::string {
+              if (node.is_boolean()) {
+                config.*m = *node.value<bool>();
+                return {};
+              }
+              return "must be true or false";
+            }},
+        key->member);
+    if (!problem.empty()) throw config_error(where(name, node.source()) + ": '" + path + "' " + problem);
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error("cannot read config file '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = {
+      {"database.url", &Config::database_url,
+       "libpq connection string or URI; empty uses libpq's PG* variables", true},
+      {"database.connect_timeout", &Config::database_connect_timeout, "seconds to wait for a connection"},
+      {"database.statement_timeout_ms", &Config::database_statement_timeout_ms,
+       "statement_timeout set on every connection, in milliseconds (0: none)"},
+      {"log.level", &Config::log_level, "debug, info, warn or error"},
+      {"log.format", &Config::log_format, "auto (text on a terminal, else json), json (one object per line) or text"},
+      {"secrets.key", &Config::secrets_key, "base64 of 32 random bytes that encrypt secrets at rest", true},
+      {"secrets.key_file", &Config::secrets_key_file, "file holding secrets.key (preferred over inline)"},
+      {"cgi.max_body_bytes", &Config::cgi_max_body_bytes, "largest accepted request body, in bytes"},
+      {"cgi.cors_origin", &Config::cgi_cors_origin, "the admin panel's origin allowed by CORS; empty: none"},
+      {"public.api_url", &Config::public_api_url, "base URL at which clients reach the CGI endpoints"},
+      {"public.gateway_url", &Config::public_gateway_url, "wss:// URL at which clients reach the gateway"},
+  };
+  return keys;
+}
+
+std::string env_name_for(const std::string& path) {
+  std::string out = "HTTVPS_";
+  for (char c : path) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<std::string> locate_config_file(const std::optional<std::string>& flag, const Environment& env) {
+  namespace fs = std::filesystem;
+  if (flag) {
+    if (!fs::exists(*flag)) throw config_error("config file '" + *flag + "' does not exist");
+    return flag;
+  }
+  if (auto from_env = env.get("HTTVPS_CONFIG"); from_env && !from_env->empty()) {
+    if (!fs::exists(*from_env)) throw config_error("config file '" + *from_env + "' (from HTTVPS_CONFIG) does not exist");
+    return from_env;
+  }
+  if (fs::exists("httvps.toml")) return std::string("httvps.toml");
+  if (fs::exists("/etc/httvps/httvps.toml")) return std::string("/etc/httvps/httvps.toml");
+  return std::nullopt;
+}
+
+void apply_toml(Config& config, const std::string& text, const std::string& name) {
+  toml::table table;
+  try {
+    table = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw config_error(where(name, e.source()) + ": " + std::string(e.description()));
+  }
+  walk(config, table, "", name);
+}
+
+void apply_environment(Config& config, const Environment& env) {
+  for (const auto& key : config_keys()) {
+    std::string var = env_name_for(key.path);
+    auto value = env.get(var);
+    if (!value) continue;
+    std::string problem = set_from_text(config, key, *value);
+    if (!problem.empty()) throw config_error("environment variable " + var + " " + problem);
+  }
+}
+
+void apply_overrides(Config& config, const ConfigOverrides& overrides) {
+  for (const auto& [path, text] : overrides) {
+    const ConfigKey* key = find_key(path);
+    if (key == nullptr) throw usage_error("unknown config key '" + path + "'");
+    std::string problem = set_from_text(config, *key, text);
+    if (!problem.empty()) throw usage_error("'" + path + "' " + problem, path);
+  }
+}
+
+void validate(const Config& config) {
+  log::parse_level(config.log_level);
+  if (config.log_format != "json" && config.log_format != "text" && config.log_format != "auto") {
+    throw config_error("'log.format' must be auto, json or text, not '" + config.log_format + "'");
+  }
+  if (config.cgi_max_body_bytes < 1024 || config.cgi_max_body_bytes > (64LL << 20)) {
+    throw config_error("'cgi.max_body_bytes' must be between 1024 and 67108864");
+  }
+  if (config.database_connect_timeout < 1 || config.database_connect_timeout > 600) {
+    throw config_error("'database.connect_timeout' must be between 1 and 600 seconds");
+  }
+  if (config.database_statement_timeout_ms < 0) {
+    throw config_error("'database.statement_timeout_ms' must not be negative");
+  }
+  if (!config.secrets_key.empty() && !config.secrets_key_file.empty()) {
+    throw config_error("set 'secrets.key' or 'secrets.key_file', not both");
+  }
+}
+
+Config load_config(const std::optional<std::string>& config_flag, const Environment& env,
+                   const ConfigOverrides& overrides) {
+  Config config;
+  if (auto file = locate_config_file(config_flag, env)) {
+    apply_toml(config, read_file(*file), *file);
+    config.source = *file;
+  }
+  apply_environment(config, env);
+  apply_overrides(config, overrides);
+  validate(config);
+  return config;
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& key : config_keys()) {
+    std::string value = std::visit(
+        Overloaded{[&](std::string Config::*m) { return config.*m; },
+                   [&](std::int64_t Config::*m) { return std::to_string(config.*m); },
+                   [&](bool Config::*m) { return std::string(config.*m ? "true" : "false"); }},
+        key.member);
+    if (key.secret && !value.empty()) value = log::mask_secret(value);
+    out.emplace_back(key.path, value);
+  }
+  return out;
+}
+
+}  // namespace httvps
