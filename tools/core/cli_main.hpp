@@ -67,7 +67,14 @@ int cli_main(const ProgramSpec& spec, int argc, char** argv, Declare&& declare, 
       app.exit(e, std::cout, std::cerr);
       return finish_stdout(spec.name, 0);
     }
-    std::cerr << spec.name << ": " << e.what() << "\n";
+    // CLI11 checks required subcommands before it complains about unknown arguments;
+    // the unknown argument is the more useful message, so it comes first.
+    std::vector<std::string> extra = app.remaining(true);
+    if (!extra.empty()) {
+      std::cerr << spec.name << ": unrecognized argument '" << extra.front() << "'\n";
+    } else {
+      std::cerr << spec.name << ": " << e.what() << "\n";
+    }
     std::cerr << "Run '" << spec.name << " --help' for usage.\n";
     return static_cast<int>(ExitCode::kUsage);
   }

@@ -81,7 +81,10 @@ std::int64_t parse_duration(std::string_view text) {
 std::int64_t parse_rate(std::string_view text) {
   auto [v, unit] = split(text, "rate");
   if (unit.ends_with("/s")) unit.resize(unit.size() - 2);
-  if (unit.ends_with("ps")) unit.resize(unit.size() - 2), unit += "bit";
+  if (unit.ends_with("bps")) {  // "mbps" means megabits per second
+    unit.resize(unit.size() - 3);
+    unit += "bit";
+  }
   double mult = 0;
   if (unit.empty() || unit == "bit" || unit == "b") mult = 1;
   else if (unit == "kbit" || unit == "k") mult = 1e3;

@@ -61,7 +61,8 @@ void declare_resource(CLI::App& app, Command& cmd, const httvps::admin::Resource
 }
 
 void declare(CLI::App& app, Command& cmd) {
-  app.require_subcommand(1);
+  // At most one command; none is allowed so that `httvps --check-config` works alone.
+  app.require_subcommand(0, 1);
   CLI::App* migrate = app.add_subcommand("migrate", "Apply, revert or list schema migrations");
   migrate->require_subcommand(1);
   for (const char* name : {"up", "down", "status"}) {

@@ -157,6 +157,7 @@ int run_audit(Context& ctx, const Command& cmd) {
 }
 
 int run(Context& ctx, const Command& cmd) {
+  if (cmd.group.empty()) throw usage_error("a command is required (run 'httvps --help' for the list)");
   if (cmd.group == "migrate") return run_migrate(ctx, cmd);
   if (cmd.group == "health") return run_health(ctx, cmd);
   if (cmd.group == "audit") return run_audit(ctx, cmd);
