@@ -21,5 +21,5 @@ UPDATE admins SET password_hash = $2, token_epoch = token_epoch + 1, updated_at 
 -- name: admin_delete
 DELETE FROM admins WHERE id = $1;
 
--- name: admin_count_owners
-SELECT count(*) AS n FROM admins WHERE role = 'owner' AND NOT disabled;
+-- name: admin_lock_owners
+SELECT id FROM admins WHERE role = 'owner' AND NOT disabled ORDER BY id FOR UPDATE;

@@ -6,6 +6,9 @@ BEGIN;
 -- name: tx_commit
 COMMIT;
 
+-- name: tx_rollback
+ROLLBACK;
+
 -- name: advisory_lock
 SELECT pg_advisory_lock($1::bigint);
 

@@ -64,3 +64,9 @@ expect_eq "with the schema version" "up 1" "$(jq -r '"\(.database.status) \(.dat
 expect_exit 75 "with the database unreachable the CLI exits with temp_failure" -- \
   env HTTVPS_DATABASE_URL="host=$TEST_TMP/nowhere user=postgres dbname=x" "$HTTVPS" plan list
 expect_contains "and says it cannot connect" "cannot connect to the database" "$ERR"
+
+# A result that cannot be written is an error, not a silent success (stdout is checked).
+code=0
+"$HTTVPS" plan list >/dev/full 2>"$TEST_TMP/err" || code=$?
+expect_eq "writing to a full device exits with the internal code" "70" "$code"
+expect_contains "and says why" "write error on stdout" "$(cat "$TEST_TMP/err")"

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -96,15 +97,25 @@ int run_cli(const ProgramSpec& spec, const CommonOptions& common, const Environm
     Config config = load_config(common.config_file, env, common.overrides);
     log::init(spec.name, log::parse_level(config.log_level), log_format_for(config, isatty(STDERR_FILENO) != 0));
     if (common.check_config) {
-      nlohmann::json values = nlohmann::json::object();
+      if (!config.secrets_key.empty() || !config.secrets_key_file.empty()) {
+        Context probe(spec, env, config, format);
+        probe.secrets_key();  // a missing or malformed key fails the check here
+      }
+      nlohmann::ordered_json values = nlohmann::ordered_json::object();
       for (const auto& [k, v] : describe(config)) values[k] = v;
-      nlohmann::json out = {{"ok", true}, {"source", config.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.source)},
-                            {"values", values}};
+      nlohmann::ordered_json out = {{"ok", true},
+                                    {"source", config.source.empty() ? nlohmann::ordered_json(nullptr)
+                                                                     : nlohmann::ordered_json(config.source)},
+                                    {"values", values}};
       if (format == OutputFormat::kJson) {
-        print_result(format, out);
+        std::cout << out.dump(2) << '\n';
       } else {
         std::cout << spec.name << ": config ok (" << (config.source.empty() ? "defaults, no file" : config.source) << ")\n";
-        std::cout << render_record(values, {});
+        std::size_t width = 0;
+        for (const auto& [k, v] : describe(config)) width = std::max(width, k.size());
+        for (const auto& [k, v] : describe(config)) {
+          std::cout << k << ":" << std::string(width - k.size() + 1, ' ') << (v.empty() ? "\"\"" : v) << '\n';
+        }
       }
       return finish_stdout(spec.name, 0);
     }

@@ -29,6 +29,19 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Reads and drops up to N bytes (bounded by kMaxDiscard: the web server's own body limit
+// is far below it).
+void discard(std::istream& in, std::int64_t n) {
+  constexpr std::int64_t kMaxDiscard = 256LL << 20;
+  std::int64_t left = std::min(n, kMaxDiscard);
+  char buf[65536];
+  while (left > 0 && in) {
+    in.read(buf, static_cast<std::streamsize>(std::min<std::int64_t>(left, sizeof buf)));
+    if (in.gcount() <= 0) break;
+    left -= in.gcount();
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> Request::header(std::string_view lower_name) const {
@@ -85,8 +98,10 @@ Request read_request(const Environment& env, std::istream& body, std::int64_t ma
     std::replace(h.begin(), h.end(), '_', '-');
     r.headers[h] = value;
   }
-  r.query = parse_query(r.query_string);
 
+  // The body is consumed before anything can fail: fcgiwrap writes the whole body into
+  // the CGI's stdin before it reads the answer, so a CGI that answers early on a large
+  // body makes fcgiwrap fail the write and turn the answer into a 502.
   std::string length_text = env.get("CONTENT_LENGTH").value_or("");
   if (!length_text.empty()) {
     std::int64_t n = -1;
@@ -95,6 +110,7 @@ Request read_request(const Environment& env, std::istream& body, std::int64_t ma
       throw usage_error("malformed Content-Length '" + length_text + "'", "Content-Length");
     }
     if (n > max_body) {
+      discard(body, n);
       throw Failure(ExitCode::kTooLarge, "request body of " + std::to_string(n) + " bytes exceeds the limit of " +
                                              std::to_string(max_body) + " bytes",
                     "body");
@@ -106,6 +122,7 @@ Request read_request(const Environment& env, std::istream& body, std::int64_t ma
       throw usage_error("request body is shorter than its Content-Length of " + std::to_string(n), "body");
     }
   }
+  r.query = parse_query(r.query_string);
   return r;
 }
 
@@ -118,11 +135,13 @@ Response json_response(int status, const nlohmann::json& body) {
 
 Response problem_response(const Failure& f, const std::string& request_id, const std::string& instance) {
   const auto& info = exit_code_info(f.code());
+  // 5xx details (database errors, file paths) stay in the log; clients get the meaning.
+  const std::string detail = info.http_status >= 500 ? std::string(info.meaning) : std::string(f.what());
   nlohmann::json p = {
       {"type", "https://httvps.dev/problems/" + std::string(info.name)},
       {"title", info.http_title},
       {"status", info.http_status},
-      {"detail", f.what()},
+      {"detail", detail},
       {"code", info.name},
       {"instance", instance},
       {"request_id", request_id},

@@ -46,9 +46,9 @@ bool is_cgi(const Environment& env);
 // else 16 random bytes in hex.
 std::string request_id_from(const Environment& env);
 
-// Reads the request. Throws Failure(kTooLarge) when CONTENT_LENGTH exceeds MAX_BODY
-// (without reading the body), Failure(kUsage) for a malformed CONTENT_LENGTH, a short body
-// or an undecodable query string.
+// Reads the request. Throws Failure(kTooLarge) when CONTENT_LENGTH exceeds MAX_BODY (after
+// reading and discarding the body, so the web server can finish writing it),
+// Failure(kUsage) for a malformed CONTENT_LENGTH, a short body or an undecodable query.
 Request read_request(const Environment& env, std::istream& body, std::int64_t max_body);
 
 struct Response {
@@ -61,7 +61,8 @@ struct Response {
 Response json_response(int status, const nlohmann::json& body);
 
 // RFC 9457 problem details for F: type, title, status, detail, instance, request_id,
-// plus "code" (the exit-code name) and "field" when F names one.
+// plus "code" (the exit-code name) and "field" when F names one. For 5xx codes the detail
+// is the code's generic meaning: internal messages stay in the server's log.
 Response problem_response(const Failure& f, const std::string& request_id, const std::string& instance);
 
 // The CGI wire form: "Status: 200 OK\r\nContent-Type: ...\r\n...\r\n\r\n<body>".

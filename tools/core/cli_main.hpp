@@ -44,6 +44,17 @@ inline void add_common_options(CLI::App& app, CommonOptions& common, const Progr
       ->allow_extra_args(false);
 }
 
+// True when the command line asks for JSON output; used to format errors of a command
+// line that could not be parsed as a whole.
+inline bool wants_json_output(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--output=json" || a == "-ojson") return true;
+    if ((a == "--output" || a == "-o") && i + 1 < argc && std::string(argv[i + 1]) == "json") return true;
+  }
+  return false;
+}
+
 // Parses the command line (or serves CGI when the spec allows and GATEWAY_INTERFACE is
 // set) and runs the binary through the shared start-up path. DECLARE adds the binary's own
 // options and subcommands to the CLI11 app.
@@ -57,6 +68,9 @@ int cli_main(const ProgramSpec& spec, int argc, char** argv, Declare&& declare, 
 
   CLI::App app{spec.summary, spec.name};
   app.option_defaults()->always_capture_default(false);
+  // Global options may follow the command too: `httvps plan list -o json`. Subcommands
+  // inherit this setting when they are created, so it is set before declare().
+  app.fallthrough();
   CommonOptions common;
   add_common_options(app, common, spec);
   declare(app);
@@ -70,12 +84,13 @@ int cli_main(const ProgramSpec& spec, int argc, char** argv, Declare&& declare, 
     // CLI11 checks required subcommands before it complains about unknown arguments;
     // the unknown argument is the more useful message, so it comes first.
     std::vector<std::string> extra = app.remaining(true);
-    if (!extra.empty()) {
-      std::cerr << spec.name << ": unrecognized argument '" << extra.front() << "'\n";
+    std::string message = extra.empty() ? std::string(e.what()) : "unrecognized argument '" + extra.front() + "'";
+    if (wants_json_output(argc, argv)) {
+      print_error(OutputFormat::kJson, spec.name, usage_error(message));
     } else {
-      std::cerr << spec.name << ": " << e.what() << "\n";
+      std::cerr << spec.name << ": " << message << "\n";
+      std::cerr << "Run '" << spec.name << " --help' for usage.\n";
     }
-    std::cerr << "Run '" << spec.name << " --help' for usage.\n";
     return static_cast<int>(ExitCode::kUsage);
   }
   return run_cli(spec, common, env, run);

@@ -68,7 +68,9 @@ std::string set_from_text(Config& config, const ConfigKey& key, const std::strin
 }
 
 void walk(Config& config, const toml::table& table, const std::string& prefix, const std::string& name) {
-  for (const auto& [k, node] : table) {
+  for (const auto& entry : table) {
+    const auto& k = entry.first;  // named, not structured bindings: clang 14 cannot capture those
+    const toml::node& node = entry.second;
     std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     if (const auto* sub = node.as_table()) {
       bool known_section = false;

@@ -280,8 +280,9 @@ Transaction::Transaction(Connection& conn) : conn_(conn) { conn_.exec("tx_begin"
 
 Transaction::~Transaction() {
   if (done_) return;
-  // Best effort: a broken connection rolls back by itself.
-  PGresult* res = PQexec(conn_.raw(), "ROLLBACK");
+  // Best effort and no throwing from a destructor: a broken connection rolls back by itself.
+  PGresult* res = PQexecParams(conn_.raw(), query("tx_rollback").text().c_str(), 0, nullptr, nullptr, nullptr,
+                               nullptr, 0);
   PQclear(res);
 }
 

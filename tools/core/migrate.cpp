@@ -16,8 +16,14 @@ struct Applied {
   std::string applied_at;
 };
 
-std::map<int, Applied> applied_versions(db::Connection& conn) {
-  conn.exec("migrate_bootstrap");
+// What schema_migrations holds. BOOTSTRAP creates the table first (writers only); readers
+// treat a database without it as one with nothing applied.
+std::map<int, Applied> applied_versions(db::Connection& conn, bool bootstrap) {
+  if (bootstrap) {
+    conn.exec("migrate_bootstrap");
+  } else if (!conn.exec("migrate_is_bootstrapped")[0].boolean("present")) {
+    return {};
+  }
   std::map<int, Applied> out;
   for (auto row : conn.exec("migrate_applied")) {
     out[static_cast<int>(row.int64("version"))] = {row.text("name"), row.text("checksum"), row.text("applied_at")};
@@ -80,13 +86,13 @@ std::vector<Migration> parse_files(const std::vector<sql::SqlFile>& files) {
 std::vector<Migration> available() { return parse_files(sql::migration_files()); }
 
 int current_version(db::Connection& conn) {
-  auto applied = applied_versions(conn);
+  auto applied = applied_versions(conn, false);
   return applied.empty() ? 0 : applied.rbegin()->first;
 }
 
 std::vector<VersionState> status(db::Connection& conn) {
   auto all = available();
-  auto applied = applied_versions(conn);
+  auto applied = applied_versions(conn, false);
   std::vector<VersionState> out;
   for (const auto& m : all) {
     VersionState s;
@@ -117,7 +123,7 @@ std::vector<Step> up(db::Connection& conn, std::optional<int> steps) {
   if (steps && *steps < 1) throw usage_error("--steps must be at least 1", "steps");
   auto all = available();
   auto lock = db::AdvisoryLock::acquire(conn, db::lock_key("httvps.migrate"));
-  auto applied = applied_versions(conn);
+  auto applied = applied_versions(conn, true);
   check_unmodified(all, applied);
   std::vector<Step> done;
   for (const auto& m : all) {
@@ -137,7 +143,9 @@ std::vector<Step> down(db::Connection& conn, std::optional<int> steps) {
   if (steps && *steps < 1) throw usage_error("--steps must be at least 1", "steps");
   auto all = available();
   auto lock = db::AdvisoryLock::acquire(conn, db::lock_key("httvps.migrate"));
-  auto applied = applied_versions(conn);
+  auto applied = applied_versions(conn, true);
+  // A down script written for another up script would revert a schema it never saw.
+  check_unmodified(all, applied);
   std::vector<Step> done;
   for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
     if (steps && static_cast<int>(done.size()) >= *steps) break;

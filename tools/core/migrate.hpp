@@ -35,6 +35,7 @@ struct VersionState {
   bool unknown = false;   // applied in the database, but this binary does not know it
 };
 
+// Read-only: a database without schema_migrations has nothing applied.
 std::vector<VersionState> status(db::Connection& conn);
 
 struct Step {
@@ -47,7 +48,8 @@ struct Step {
 // its own transaction. Throws Failure(kConflict) when an applied migration was modified.
 std::vector<Step> up(db::Connection& conn, std::optional<int> steps);
 
-// Reverts the last STEPS applied migrations (all when nullopt), newest first.
+// Reverts the last STEPS applied migrations (all when nullopt), newest first. Refuses, like
+// up(), when an applied migration was modified.
 std::vector<Step> down(db::Connection& conn, std::optional<int> steps);
 
 // The highest applied version, 0 for an empty database.

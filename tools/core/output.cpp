@@ -74,7 +74,11 @@ std::string render_record(const nlohmann::json& record, const std::vector<Column
   std::size_t w = 0;
   for (const auto& p : pairs) w = std::max(w, width(p.first));
   std::string out;
-  for (const auto& [k, v] : pairs) out += k + ":" + std::string(w - width(k) + 1, ' ') + v + "\n";
+  for (const auto& [k, v] : pairs) {
+    std::string line = k + ":" + std::string(w - width(k) + 1, ' ') + v;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
   return out;
 }
 

@@ -37,6 +37,7 @@ void declare_resource(CLI::App& app, Command& cmd, const httvps::admin::Resource
   auto add_fields = [&](CLI::App* sub, bool creating) {
     for (const auto& f : spec.fields) {
       if (creating && f.name == spec.key_field) continue;  // given positionally
+      if (!creating && f.create_only) continue;
       sub->add_option_function<std::string>(
           "--" + httvps::admin::flag_name(f.name), [&cmd, n = f.name](const std::string& v) { cmd.fields[n] = v; },
           f.help + (creating && f.required ? " (required)" : ""));

@@ -9,8 +9,10 @@ namespace httvps::admin {
 namespace {
 
 void check_password(const std::string& password) {
-  if (password.size() < 12) throw usage_error("password must be at least 12 characters", "password");
-  if (password.size() > 1024) throw usage_error("password must be at most 1024 characters", "password");
+  std::size_t chars = 0;  // UTF-8 code points, not bytes
+  for (unsigned char c : password) chars += (c & 0xC0) != 0x80 ? 1 : 0;
+  if (chars < 12) throw usage_error("password must be at least 12 characters", "password");
+  if (password.size() > 1024) throw usage_error("password must be at most 1024 bytes", "password");
 }
 
 bool is_enabled_owner(const nlohmann::json& a) { return a["role"] == "owner" && !a["disabled"].get<bool>(); }
@@ -18,7 +20,9 @@ bool is_enabled_owner(const nlohmann::json& a) { return a["role"] == "owner" && 
 void keep_an_owner(Context& ctx, const nlohmann::json& before, const nlohmann::json& after_or_null) {
   if (!is_enabled_owner(before)) return;
   if (!after_or_null.is_null() && is_enabled_owner(after_or_null)) return;
-  if (ctx.db().exec("admin_count_owners")[0].int64("n") <= 1) {
+  // admin_lock_owners locks the enabled owners' rows, so two concurrent demotions of two
+  // different owners serialise and the second one sees only one owner left.
+  if (ctx.db().exec("admin_lock_owners").size() <= 1) {
     throw conflict("'" + before["username"].get<std::string>() + "' is the last enabled owner; make another owner first");
   }
 }

@@ -50,8 +50,11 @@ cgi::Response serve(Context& ctx, const cgi::Request& request) {
     if (request.method == route.method) return route.handler(ctx, request);
   }
   if (path_known) {
-    throw Failure(ExitCode::kMethodNotAllowed, "method " + request.method + " is not allowed on " + request.path +
-                                                   " (allowed: " + allowed + ")");
+    Failure f(ExitCode::kMethodNotAllowed,
+              "method " + request.method + " is not allowed on " + request.path + " (allowed: " + allowed + ")");
+    cgi::Response r = cgi::problem_response(f, request.request_id, request.path);
+    r.headers.emplace_back("Allow", allowed);
+    return r;
   }
   throw not_found("no endpoint at " + request.path);
 }

@@ -142,6 +142,7 @@ int run_health(Context& ctx, const Command& /*cmd*/) {
 
 int run_audit(Context& ctx, const Command& cmd) {
   if (cmd.limit < 1 || cmd.limit > 10000) throw usage_error("--limit must be between 1 and 10000", "limit");
+  if (cmd.offset < 0) throw usage_error("--offset must not be negative", "offset");
   auto filter = [&](const char* name) -> db::Param {
     auto it = cmd.filters.find(name);
     if (it == cmd.filters.end()) return std::nullopt;

@@ -50,7 +50,7 @@ nlohmann::json device_create(Context& ctx, const ResourceSpec& spec, const std::
     if (live >= *limit) {
       throw Failure(ExitCode::kConflict,
                     "user '" + user + "' has " + std::to_string(live) + " of " + std::to_string(*limit) +
-                        " devices allowed by the plan; revoke one first",
+                        " devices allowed by the plan; remove one first",
                     "device_limit");
     }
   }

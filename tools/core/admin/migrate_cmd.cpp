@@ -45,7 +45,7 @@ int run_migrate(Context& ctx, const Command& cmd) {
   }
   int version = migrate::current_version(db);
   if (ctx.output() == OutputFormat::kJson) {
-    print_result(ctx.output(), {{"applied", steps_json(steps)}, {"version", version}});
+    print_result(ctx.output(), {{"steps", steps_json(steps)}, {"version", version}});
   } else {
     for (const auto& s : steps) {
       print_message(ctx.output(), (s.direction == "up" ? "applied " : "reverted ") + migration_label(s.version, s.name));

@@ -32,7 +32,11 @@ nlohmann::json generic_create(Context& ctx, const ResourceSpec& spec, const std:
   auto& db = ctx.db();
   db::Transaction tx(db);
   check_refs(ctx, spec, record);
-  db.exec(spec.name + "_insert", params_from(spec, record));
+  try {
+    db.exec(spec.name + "_insert", params_from(spec, record));
+  } catch (const db::DbError& e) {
+    rethrow_write_failure(spec, record, e);
+  }
   nlohmann::json after = get_record(ctx, spec, record[spec.key_field].get<std::string>());
   audit_change(ctx, spec, "create", nullptr, after);
   tx.commit();
@@ -49,7 +53,11 @@ nlohmann::json generic_update(Context& ctx, const ResourceSpec& spec, const std:
   check_refs(ctx, spec, record);
   db::Params params{before["id"].get<std::int64_t>()};
   for (auto& p : params_from(spec, record)) params.push_back(std::move(p));
-  db.exec(spec.name + "_update", params);
+  try {
+    db.exec(spec.name + "_update", params);
+  } catch (const db::DbError& e) {
+    rethrow_write_failure(spec, record, e);
+  }
   nlohmann::json after = get_record(ctx, spec, record[spec.key_field].get<std::string>());
   audit_change(ctx, spec, "update", before, after);
   tx.commit();
@@ -104,6 +112,32 @@ void audit_change(Context& ctx, const ResourceSpec& spec, const std::string& ver
   e.after = after;
   e.request_id = log::request_id();
   audit(ctx.db(), e);
+}
+
+void rethrow_write_failure(const ResourceSpec& spec, const nlohmann::json& record, const db::DbError& e) {
+  // Constraint names follow PostgreSQL's defaults: <table>_<column>_key, <table>_<column>_check.
+  const std::string& c = e.constraint();
+  std::string field;
+  for (const auto& f : spec.fields) {
+    if (c.ends_with("_" + f.name + "_key") || c.ends_with("_" + f.name + "_check")) field = f.name;
+  }
+  if (e.kind() == db::ErrorKind::kUnique) {
+    std::string value = !field.empty() && record.contains(field) ? cell_text(record[field]) : "";
+    throw Failure(ExitCode::kConflict,
+                  field.empty() ? spec.name + " conflicts with an existing one (" + c + ")"
+                                : "a " + spec.name + " with " + field + " '" + value + "' exists already",
+                  field);
+  }
+  if (e.kind() == db::ErrorKind::kCheck) {
+    if (c == "subscriptions_check") {
+      throw Failure(ExitCode::kUsage, "expires-at must be later than the subscription's start", "expires_at");
+    }
+    throw Failure(ExitCode::kUsage,
+                  field.empty() ? spec.name + " breaks the database rule '" + c + "'"
+                                : flag_name(field) + ": value refused by the database rule '" + c + "'",
+                  field);
+  }
+  throw e;
 }
 
 void rethrow_delete_failure(const ResourceSpec& spec, const std::string& key, const db::DbError& e) {

@@ -44,6 +44,9 @@ void check_refs(Context& ctx, const ResourceSpec& spec, const nlohmann::json& re
 // Writes the audit row for a change of SPEC's resource.
 void audit_change(Context& ctx, const ResourceSpec& spec, const std::string& verb, const nlohmann::json& before,
                   const nlohmann::json& after);
+// Turns unique and check violations of a create or update into conflict/usage failures
+// that name the field.
+[[noreturn]] void rethrow_write_failure(const ResourceSpec& spec, const nlohmann::json& record, const db::DbError& e);
 // Turns a foreign-key failure on delete into a clear conflict message.
 [[noreturn]] void rethrow_delete_failure(const ResourceSpec& spec, const std::string& key, const db::DbError& e);
 // Record fields limited to SPEC's fields: the base for apply_inputs on update.

@@ -32,6 +32,12 @@ class F {
   F& ref(std::string r) { s_.ref = std::move(r); return *this; }
   F& range(std::int64_t lo, std::int64_t hi) { s_.min = lo; s_.max = hi; return *this; }
   F& max_length(std::size_t n) { s_.max_length = n; return *this; }
+  F& pattern(std::string re, std::string help) {
+    s_.pattern = std::move(re);
+    s_.pattern_help = std::move(help);
+    return *this;
+  }
+  F& create_only() { s_.create_only = true; return *this; }
   operator FieldSpec() const { return s_; }  // NOLINT: implicit by design
 
  private:
@@ -98,13 +104,19 @@ std::vector<ResourceSpec> build() {
 
   ResourceSpec user = make("user", "users", "Users and their subscriptions", "username");
   user.fields = {
-      F("username", T::kText, "login name: letters, digits, . _ @ + -").required().max_length(128),
+      F("username", T::kText, "login name: letters, digits, . _ @ + -")
+          .required()
+          .max_length(128)
+          .pattern("^[A-Za-z0-9][A-Za-z0-9._@+-]*$", "letters, digits and . _ @ + -, starting with a letter or digit"),
       F("plan", T::kRef, "the user's plan").required().ref("plan"),
       F("next_plan", T::kRef, "plan that applies when the current one runs out; 'none'").nullable().ref("plan"),
       F("status", T::kEnum, "active, disabled, limited, expired or on_hold").choices(kUserStatuses),
       F("expires_at", T::kTimestamp, "override the expiry (RFC 3339 or a date); 'never'").nullable(),
       F("telegram_id", T::kInt, "Telegram user id; 'none'").nullable().range(1, 1LL << 53),
-      F("language", T::kText, "language code for messages, e.g. en, ru; 'none'").nullable().max_length(16),
+      F("language", T::kText, "language code for messages, e.g. en, ru; 'none'")
+          .nullable()
+          .max_length(16)
+          .pattern("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", "a language code such as en, ru or pt-BR"),
       F("region", T::kRef, "default region for new devices; 'none'").nullable().ref("region"),
       F("note", T::kText, "free text for admins").def("").max_length(1000),
   };
@@ -119,8 +131,11 @@ std::vector<ResourceSpec> build() {
 
   ResourceSpec device = make("device", "devices", "Devices of users (credentials come from issue-key)", "id");
   device.fields = {
-      F("user", T::kText, "username of the owner").required().max_length(128),
-      F("name", T::kText, "device name, unique among the user's devices").required().max_length(64),
+      F("user", T::kText, "username of the owner").required().max_length(128).create_only(),
+      F("name", T::kText, "device name, unique among the user's devices")
+          .required()
+          .max_length(64)
+          .pattern("^[A-Za-z0-9][A-Za-z0-9 ._-]*$", "letters, digits, spaces and . _ -, starting with a letter or digit"),
       F("region", T::kRef, "region that serves the device; 'none': the user's").nullable().ref("region"),
   };
   device.columns = {{"id", "ID"},         {"user", "USER"}, {"name", "NAME"},          {"status", "STATUS"},
@@ -197,6 +212,9 @@ nlohmann::json parse_field(const FieldSpec& f, const std::string& text) {
         if (text.size() > f.max_length) throw bad("longer than " + std::to_string(f.max_length) + " characters");
         if (!valid_text(text)) throw bad("contains control characters");
         if (f.required && text.empty()) throw bad("must not be empty");
+        if (!f.pattern.empty() && !std::regex_match(text, std::regex(f.pattern))) {
+          throw bad("'" + text + "' is not valid: use " + f.pattern_help);
+        }
         return text;
       case FieldType::kInt: {
         std::size_t used = 0;
@@ -261,6 +279,7 @@ nlohmann::json apply_inputs(const ResourceSpec& spec, nlohmann::json base,
   for (const auto& [name, text] : inputs) {
     const FieldSpec* f = find_field(spec, name);
     if (f == nullptr) throw usage_error("unknown field '" + name + "' for " + spec.name, name);
+    if (!creating && f->create_only) throw usage_error(flag_name(name) + ": cannot be changed after creation", name);
     base[name] = parse_field(*f, text);
   }
   if (creating) {

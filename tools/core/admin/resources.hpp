@@ -40,6 +40,9 @@ struct FieldSpec {
   std::int64_t min = 0;                    // kInt
   std::int64_t max = 0;                    // kInt
   std::size_t max_length = 200;            // kText
+  std::string pattern;                     // kText: ECMAScript regex the whole value must match
+  std::string pattern_help;                // what the pattern allows, for the error message
+  bool create_only = false;                // cannot be changed by update
 };
 
 struct ResourceSpec {
