@@ -70,3 +70,17 @@ code=0
 "$HTTVPS" plan list >/dev/full 2>"$TEST_TMP/err" || code=$?
 expect_eq "writing to a full device exits with the internal code" "70" "$code"
 expect_contains "and says why" "write error on stdout" "$(cat "$TEST_TMP/err")"
+
+# Global options may follow the command; parse errors honour --output json.
+expect_exit 0 "global options after the command" -- "$HTTVPS" plan list -o json
+expect_eq "still JSON" "basic" "$(jq -r '.[0].name' <<<"$OUT")"
+expect_exit 2 "an unknown flag with --output json" -- "$HTTVPS" plan list --bogus -o json
+expect_eq "is a JSON usage error on stderr" "usage" "$(jq -r '.error.code' <<<"$ERR")"
+expect_exit 2 "device update has no --user" -- "$HTTVPS" device update alice/phone --user bob
+expect_exit 2 "a device name outside the schema's pattern is refused up front" -- \
+  "$HTTVPS" device create --user alice --name "../etc"
+expect_contains "naming the flag" "name:" "$ERR"
+expect_exit 4 "a duplicate telegram id names the field" -- "$HTTVPS" user create bob --plan basic --telegram-id 12345
+expect_contains "telegram_id in the message" "telegram_id '12345' exists already" "$ERR"
+expect_exit 2 "an expiry before the start is a usage error" -- "$HTTVPS" user update alice --expires-at 2001-01-01
+expect_exit 2 "a negative audit offset is a usage error" -- "$HTTVPS" audit list --offset -1

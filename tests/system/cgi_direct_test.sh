@@ -34,6 +34,7 @@ expect_eq "with code and request id" "not_found true" "$(jq -r '"\(.code) \(.req
 
 cgi DELETE /api/v1/health ""
 expect_eq "a wrong method is 405" "405" "$STATUS"
+expect_contains "with the allowed methods" "Allow: GET, HEAD" "$HEADERS"
 
 cgi GET /api/v1/health "" QUERY_STRING='x=%zz'
 expect_eq "a malformed query string is 400" "400" "$STATUS"
@@ -53,3 +54,4 @@ printf '[log]\nbogus = 1\n' >"$TEST_TMP/bad.toml"
 cgi GET /api/v1/health "" HTTVPS_CONFIG="$TEST_TMP/bad.toml"
 expect_eq "a broken config answers 500" "500" "$STATUS"
 expect_eq "with the config code" "config" "$(jq -r '.code' <<<"$BODY")"
+expect_not_contains "without the config file's path" "bad.toml" "$BODY"

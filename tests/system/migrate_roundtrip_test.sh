@@ -26,3 +26,14 @@ expect_exit 4 "an edited shipped migration is refused" -- "$HTTVPS" migrate up
 expect_contains "and the reason says append-only" "append-only" "$ERR"
 expect_exit 0 "status shows it" -- "$HTTVPS" -o json migrate status
 expect_eq "as modified" "modified" "$(jq -r '.[0].state' <<<"$OUT")"
+expect_exit 4 "migrate down refuses a modified migration too" -- "$HTTVPS" migrate down --all
+expect_eq "and leaves the schema in place" "1" "$(sql 'SELECT count(*) FROM schema_migrations')"
+
+# status reads only: on an empty database it creates nothing.
+psql -X -q -h "$HTTVPS_TEST_PGHOST" -U postgres -d postgres -c "CREATE DATABASE ${TEST_DB}_empty"
+defer "psql -X -q -h '$HTTVPS_TEST_PGHOST' -U postgres -d postgres -c 'DROP DATABASE IF EXISTS ${TEST_DB}_empty WITH (FORCE)'"
+empty_url="host=$HTTVPS_TEST_PGHOST user=postgres dbname=${TEST_DB}_empty"
+expect_exit 0 "status on an empty database" -- env HTTVPS_DATABASE_URL="$empty_url" "$HTTVPS" -o json migrate status
+expect_eq "shows everything pending" "pending" "$(jq -r '[.[].state] | unique | join(",")' <<<"$OUT")"
+expect_exit 0 "health on the empty database" -- env HTTVPS_DATABASE_URL="$empty_url" "$HTTVPS" -o json health
+expect_eq "says not migrated, because status wrote nothing" "null" "$(jq -r '.database.schema_version' <<<"$OUT")"

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "core/admin/resource_ops.hpp"
 #include "core/testing/test_db.hpp"
@@ -198,4 +199,45 @@ TEST_CASE("lists filter, page and refuse unknown filters", "[admin][db]") {
   CHECK(page[0]["username"] == "bob");
   CHECK(code_of([&] { list_records(ctx, resource("user"), {{{"colour", "x"}}, 10, 0}); }) == ExitCode::kUsage);
   CHECK(code_of([&] { list_records(ctx, resource("user"), {{}, 0, 0}); }) == ExitCode::kUsage);
+}
+
+TEST_CASE("two concurrent demotions of the only two owners cannot both pass", "[admin][db]") {
+  TestDb t;
+  {
+    auto ctx = t.context();
+    const std::string pw = "correct horse battery";
+    create_record(ctx, resource("admin"), {{"username", "a"}, {"role", "owner"}}, pw);
+    create_record(ctx, resource("admin"), {{"username", "b"}, {"role", "owner"}}, pw);
+  }
+  std::vector<ExitCode> codes(2, ExitCode::kInternal);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      auto ctx = t.context();
+      codes[static_cast<std::size_t>(i)] =
+          code_of([&] { update_record(ctx, resource("admin"), i == 0 ? "a" : "b", {{"role", "viewer"}}); });
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(std::count(codes.begin(), codes.end(), ExitCode::kOk) == 1);
+  CHECK(std::count(codes.begin(), codes.end(), ExitCode::kConflict) == 1);
+  auto ctx = t.context();
+  auto owners = list_records(ctx, resource("admin"), {{}, 10, 0});
+  CHECK(std::count_if(owners.begin(), owners.end(), [](const nlohmann::json& a) { return a["role"] == "owner"; }) == 1);
+}
+
+TEST_CASE("a plan change that the user's devices exceed is refused, as is an archived next plan", "[admin][db]") {
+  TestDb t;
+  auto ctx = t.context();
+  seed(ctx);  // basic allows 2 devices
+  create_record(ctx, resource("plan"), {{"name", "solo"}, {"device_limit", "1"}});
+  create_record(ctx, resource("plan"), {{"name", "old"}, {"archived", "true"}});
+  create_record(ctx, resource("user"), {{"username", "alice"}, {"plan", "basic"}});
+  create_record(ctx, resource("device"), {{"user", "alice"}, {"name", "phone"}});
+  create_record(ctx, resource("device"), {{"user", "alice"}, {"name", "laptop"}});
+  CHECK(code_of([&] { update_record(ctx, resource("user"), "alice", {{"plan", "solo"}}); }) == ExitCode::kConflict);
+  CHECK(get_record(ctx, resource("user"), "alice")["plan"] == "basic");
+  CHECK(code_of([&] { update_record(ctx, resource("user"), "alice", {{"next_plan", "old"}}); }) == ExitCode::kConflict);
+  CHECK(code_of([&] { create_record(ctx, resource("user"), {{"username", "bob"}, {"plan", "old"}}); }) ==
+        ExitCode::kConflict);
 }
