@@ -7,9 +7,13 @@ packages=(
   # build
   g++ cmake make pkg-config ninja-build
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libcpp-httplib-dev
-  libpq-dev libssl-dev catch2
+  libpq-dev libssl-dev catch2 libqrencode-dev
+  # fuzzing (clang's libFuzzer)
+  clang libclang-rt-14-dev
   # local stack and system tests
-  postgresql postgresql-client nginx-light fcgiwrap curl jq procps psmisc
+  postgresql postgresql-client nginx-light fcgiwrap curl jq procps psmisc openssl python3
+  # real peers: a Shadowsocks node and client; load generator for bench/
+  shadowsocks-libev wrk
 )
 
 missing=()
@@ -38,4 +42,5 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   done
 fi
 "${sudo_cmd[@]}" service nginx stop >/dev/null 2>&1 || true
+"${sudo_cmd[@]}" service shadowsocks-libev stop >/dev/null 2>&1 || true
 echo "install-deps: done" >&2

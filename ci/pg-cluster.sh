@@ -67,13 +67,15 @@ case "$cmd" in
   start)
     mkdir -p "$home" "$run"
     if [ "$(id -u)" -eq 0 ]; then chown "$server_user" "$home" "$run"; fi
-    chmod 755 "$home" "$run"
+    # Trust authentication is safe only while nobody else can reach the socket.
+    chmod 755 "$home"
+    chmod 700 "$run"
     if [ ! -f "$data/PG_VERSION" ]; then
       "${as_server[@]}" "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$home/initdb.log" 2>&1 ||
         { cat "$home/initdb.log" >&2; exit 1; }
     fi
     if ! running; then
-      opts="-c listen_addresses='' -c unix_socket_directories='$run' -c max_connections=200"
+      opts="-c listen_addresses='' -c unix_socket_directories='$run' -c unix_socket_permissions=0700 -c max_connections=200"
       if [ "$fast" = "--fast" ]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
       "${as_server[@]}" touch "$log" 2>/dev/null || true
       "${as_server[@]}" "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 -o "$opts" start >/dev/null ||

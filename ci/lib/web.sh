@@ -90,10 +90,11 @@ _web_start_fcgiwrap() {
   # env -i: the CGI must see only what nginx passes (HTTVPS_CONFIG), never a
   # HTTVPS_DATABASE_URL or similar from the shell that started the stack. setsid: fcgiwrap
   # and its -c prefork children (and the CGIs they spawn) form one process group that stop
-  # can kill as a whole. -p: fcgiwrap runs nothing but httvps. Its stdio goes to a log so
-  # the caller's pipes are not held open.
+  # can kill as a whole. -p: fcgiwrap runs nothing but the httvps CGI binaries. Its stdio
+  # goes to a log so the caller's pipes are not held open.
   env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    setsid fcgiwrap -s "unix:$sock" -c 2 -f -p "$bin_dir/httvps" \
+    setsid fcgiwrap -s "unix:$sock" -c 2 -f -p "$bin_dir/httvps" -p "$bin_dir/issue-key" \
+    -p "$bin_dir/validate-device" \
     </dev/null >>"$prefix/logs/fcgiwrap.log" 2>&1 &
   pid=$!
   echo "$pid" >"$run/fcgiwrap.pid"

@@ -83,3 +83,11 @@ sql() { psql -X -q -At -h "$HTTVPS_TEST_PGHOST" -U postgres -d "$TEST_DB" -v ON_
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# wait_for_fresh_minute: rate limits count in windows aligned to the minute; a test that
+# needs N hits inside one window starts early enough in a minute to finish inside it.
+wait_for_fresh_minute() {
+  local s
+  s=$((10#$(date +%S)))
+  if [ "$s" -ge 40 ]; then sleep $((61 - s)); fi
+}

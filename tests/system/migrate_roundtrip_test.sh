@@ -37,3 +37,6 @@ expect_exit 0 "status on an empty database" -- env HTTVPS_DATABASE_URL="$empty_u
 expect_eq "shows everything pending" "pending" "$(jq -r '[.[].state] | unique | join(",")' <<<"$OUT")"
 expect_exit 0 "health on the empty database" -- env HTTVPS_DATABASE_URL="$empty_url" "$HTTVPS" -o json health
 expect_eq "says not migrated, because status wrote nothing" "null" "$(jq -r '.database.schema_version' <<<"$OUT")"
+expect_exit 78 "a command on an unmigrated database is a configuration error" -- \
+  env HTTVPS_DATABASE_URL="$empty_url" "$HTTVPS" plan list
+expect_contains "that says what to do" "httvps migrate up" "$ERR"

@@ -138,11 +138,13 @@ int run_cgi(const ProgramSpec& spec, const Environment& env, const CgiRun& run) 
   log::init(spec.name, log::Level::kInfo, log::Format::kJson);
   log::set_request_id(request_id);
   cgi::Response response;
+  bool body_read = false;
   try {
     Config config = load_config(std::nullopt, env, {});
     log::init(spec.name, log::parse_level(config.log_level), log_format_for(config, false));
     cgi::Request request = cgi::read_request(env, std::cin, config.cgi_max_body_bytes);
     request.request_id = request_id;
+    body_read = true;
     Context ctx(spec, env, std::move(config), OutputFormat::kJson);
     ctx.set_actor("api:anonymous");
     response = run(ctx, request);
@@ -158,6 +160,9 @@ int run_cgi(const ProgramSpec& spec, const Environment& env, const CgiRun& run) 
     response = cgi::problem_response(f, request_id, instance);
     log::error(std::string("internal error: ") + e.what(), {{"path", instance}});
   }
+  // fcgiwrap writes the whole body before it reads the answer: an answer given before the
+  // body was read must still consume it, or fcgiwrap turns the answer into a 502.
+  if (!body_read) cgi::drain_body(env, std::cin);
   response.headers.emplace_back("X-Request-Id", request_id);
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");

@@ -126,6 +126,13 @@ Request read_request(const Environment& env, std::istream& body, std::int64_t ma
   return r;
 }
 
+void drain_body(const Environment& env, std::istream& body) {
+  std::string length_text = env.get("CONTENT_LENGTH").value_or("");
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(length_text.data(), length_text.data() + length_text.size(), n);
+  if (ec == std::errc() && ptr == length_text.data() + length_text.size() && n > 0) discard(body, n);
+}
+
 Response json_response(int status, const nlohmann::json& body) {
   Response r;
   r.status = status;
@@ -150,6 +157,7 @@ Response problem_response(const Failure& f, const std::string& request_id, const
   Response r = json_response(info.http_status, p);
   r.content_type = "application/problem+json";
   if (f.retry_after() > 0) r.headers.emplace_back("Retry-After", std::to_string(f.retry_after()));
+  for (const auto& h : f.headers()) r.headers.push_back(h);
   return r;
 }
 

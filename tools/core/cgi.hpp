@@ -51,6 +51,10 @@ std::string request_id_from(const Environment& env);
 // Failure(kUsage) for a malformed CONTENT_LENGTH, a short body or an undecodable query.
 Request read_request(const Environment& env, std::istream& body, std::int64_t max_body);
 
+// Reads and drops what is left of the request body (CONTENT_LENGTH bytes at most, bounded),
+// for answers given before read_request() consumed it.
+void drain_body(const Environment& env, std::istream& body);
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";

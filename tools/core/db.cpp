@@ -36,6 +36,7 @@ ExitCode exit_code_for(ErrorKind kind) {
     case ErrorKind::kUnique:
     case ErrorKind::kForeignKey: return ExitCode::kConflict;
     case ErrorKind::kCheck: return ExitCode::kUsage;
+    case ErrorKind::kSchema: return ExitCode::kConfig;
     case ErrorKind::kOther: return ExitCode::kInternal;
   }
   return ExitCode::kInternal;
@@ -76,6 +77,7 @@ ErrorKind classify_sqlstate(std::string_view s) {
   if (s.starts_with("08")) return ErrorKind::kConnect;
   if (s == "40001" || s == "40P01" || s == "57014" || s == "55P03") return ErrorKind::kRetryable;
   if (s.starts_with("57P") || s.starts_with("53")) return ErrorKind::kRetryable;
+  if (s == "42P01" || s == "42703") return ErrorKind::kSchema;
   return ErrorKind::kOther;
 }
 
@@ -242,6 +244,7 @@ void Connection::fail(const PGresult* res, std::string_view what) {
   ErrorKind kind = PQstatus(conn_.get()) != CONNECTION_OK ? ErrorKind::kConnect
                    : sqlstate.empty()                     ? ErrorKind::kOther
                                                           : classify_sqlstate(sqlstate);
+  if (kind == ErrorKind::kSchema) msg += "; is the database migrated? run 'httvps migrate up'";
   throw DbError(kind, "database: " + msg + " (" + std::string(what) + ")", sqlstate,
                 constraint != nullptr ? constraint : "");
 }

@@ -32,6 +32,7 @@ enum class ErrorKind {
   kForeignKey,     // foreign_key_violation
   kCheck,          // check_violation, not_null_violation, invalid input
   kRetryable,      // serialization failure, deadlock, statement timeout, server shutdown
+  kSchema,         // a table or column is missing: the database is not migrated
   kOther,
 };
 

@@ -29,7 +29,8 @@ TEST_CASE("SQLSTATEs are classified into retryable, constraint and other failure
   CHECK(db::classify_sqlstate("08006") == db::ErrorKind::kConnect);
   CHECK(db::classify_sqlstate("40001") == db::ErrorKind::kRetryable);
   CHECK(db::classify_sqlstate("57P01") == db::ErrorKind::kRetryable);
-  CHECK(db::classify_sqlstate("42P01") == db::ErrorKind::kOther);
+  CHECK(db::classify_sqlstate("42P01") == db::ErrorKind::kSchema);
+  CHECK(db::classify_sqlstate("42601") == db::ErrorKind::kOther);
 }
 
 TEST_CASE("values travel as parameters, quotes and all", "[db]") {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/exit_code.hpp"
 
@@ -25,11 +26,18 @@ class Failure : public std::runtime_error {
     retry_after_ = seconds;
     return *this;
   }
+  // Extra HTTP headers for the CGI answer (X-RateLimit-*, Allow, ...).
+  const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
+  Failure& with_header(std::string name, std::string value) {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
 
  private:
   ExitCode code_;
   std::string field_;
   int retry_after_ = 0;
+  std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 // Shorthands that read well at call sites: throw usage_error("...", "field").

@@ -56,6 +56,23 @@ void declare_resource(CLI::App& app, Command& cmd, const httvps::admin::Resource
   update->add_option("key", cmd.key, key_help)->required();
   add_fields(update, false);
 
+  if (spec.name == "gateway") {
+    // `httvps gateway add NAME`: the documented verb for minting a gateway credential.
+    CLI::App* add = action("add", "Add a gateway and print its credential once");
+    add->add_option("key", cmd.key, key_help)->required();
+    add_fields(add, true);
+    add->callback([&cmd] {
+      cmd.group = "gateway";
+      cmd.action = "create";
+    });
+  }
+  if (spec.name == "node") {
+    CLI::App* secret = action("set-secret", "Set the Shadowsocks secret gateways use towards the node");
+    secret->add_option("key", cmd.key, "node name")->required();
+    secret->add_flag("--secret-stdin", cmd.secret_stdin, "Read the secret from standard input (default: generate one)");
+    secret->add_option("--overlap", cmd.overlap_seconds, "Seconds the previous secret stays valid (default 3600)");
+  }
+
   CLI::App* del = action("delete", ("Delete a " + spec.name).c_str());
   del->add_option("key", cmd.key, key_help)->required();
   del->add_flag("-y,--yes", cmd.yes, "Do not ask for confirmation");
@@ -94,6 +111,15 @@ void declare(CLI::App& app, Command& cmd) {
       "--target-kind", [&cmd](const std::string& v) { cmd.filters["target_kind"] = v; }, "plan, user, node, ...");
   audit_list->add_option_function<std::string>(
       "--actor", [&cmd](const std::string& v) { cmd.filters["actor"] = v; }, "e.g. cli:root");
+
+  CLI::App* link = app.add_subcommand("link", "Decode share links");
+  link->require_subcommand(1);
+  CLI::App* parse = link->add_subcommand("parse", "Decode an httvps://, ss:// or vless:// link");
+  parse->add_option("link", cmd.key, "the link")->required();
+  parse->callback([&cmd] {
+    cmd.group = "link";
+    cmd.action = "parse";
+  });
 
   for (const auto& spec : httvps::admin::resources()) declare_resource(app, cmd, spec);
 }

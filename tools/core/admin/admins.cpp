@@ -40,10 +40,7 @@ nlohmann::json admin_create(Context& ctx, const ResourceSpec& spec, const std::m
   try {
     db.exec("admin_insert", {to_param(record["username"]), hash, to_param(record["role"]), to_param(record["disabled"])});
   } catch (const db::DbError& e) {
-    if (e.kind() == db::ErrorKind::kUnique) {
-      throw Failure(ExitCode::kConflict, "admin '" + record["username"].get<std::string>() + "' exists already", "username");
-    }
-    throw;
+    rethrow_write_failure(spec, record, e);
   }
   nlohmann::json after = get_record(ctx, spec, record["username"].get<std::string>());
   audit_change(ctx, spec, "create", nullptr, after);
@@ -61,7 +58,11 @@ nlohmann::json admin_update(Context& ctx, const ResourceSpec& spec, const std::s
   nlohmann::json record = apply_inputs(spec, editable_part(spec, before), inputs, false);
   keep_an_owner(ctx, before, record);
   const long long id = before["id"].get<std::int64_t>();
-  db.exec("admin_update", {id, to_param(record["username"]), to_param(record["role"]), to_param(record["disabled"])});
+  try {
+    db.exec("admin_update", {id, to_param(record["username"]), to_param(record["role"]), to_param(record["disabled"])});
+  } catch (const db::DbError& e) {
+    rethrow_write_failure(spec, record, e);
+  }
   if (password) db.exec("admin_set_password", {id, crypto::hash_password(*password)});
   nlohmann::json after = get_record(ctx, spec, record["username"].get<std::string>());
   if (password) after["password_changed"] = true;

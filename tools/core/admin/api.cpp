@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/admin/health.hpp"
+#include "core/log.hpp"
 
 namespace httvps::admin {
 namespace {
@@ -19,6 +20,7 @@ struct Route {
 cgi::Response health(Context& ctx, const cgi::Request& req) {
   HealthReport report = check_health(ctx);
   if (report.database_up) return cgi::json_response(200, to_json(report));
+  log::warn("health: database unavailable", {{"error", report.error}});
   Failure f(ExitCode::kTempFail, "database unavailable");
   cgi::Response r = cgi::problem_response(f, req.request_id, req.path);
   // The problem document also says what is up and what is not.
@@ -50,11 +52,9 @@ cgi::Response serve(Context& ctx, const cgi::Request& request) {
     if (request.method == route.method) return route.handler(ctx, request);
   }
   if (path_known) {
-    Failure f(ExitCode::kMethodNotAllowed,
-              "method " + request.method + " is not allowed on " + request.path + " (allowed: " + allowed + ")");
-    cgi::Response r = cgi::problem_response(f, request.request_id, request.path);
-    r.headers.emplace_back("Allow", allowed);
-    return r;
+    throw Failure(ExitCode::kMethodNotAllowed,
+                  "method " + request.method + " is not allowed on " + request.path + " (allowed: " + allowed + ")")
+        .with_header("Allow", allowed);
   }
   throw not_found("no endpoint at " + request.path);
 }

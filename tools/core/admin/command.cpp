@@ -85,6 +85,28 @@ int run_resource(Context& ctx, const Command& cmd, const ResourceSpec& spec) {
     nlohmann::json rec = create_record(ctx, spec, inputs, read_password(cmd));
     print_message(out, "created " + spec.name + " '" + cell_text(rec[spec.key_field == "id" ? "name" : spec.key_field]) + "'");
     if (out == OutputFormat::kJson) show(rec);
+    if (out == OutputFormat::kText && rec.contains("credential")) {
+      print_message(out, "credential: " + rec["credential"].get<std::string>());
+      print_message(out, "(shown once: put it in the gateway's configuration; only its hash is kept)");
+    }
+    return 0;
+  }
+  if (cmd.action == "set-secret") {
+    std::optional<std::string> secret;
+    if (cmd.secret_stdin) {
+      std::stringstream ss;
+      ss << std::cin.rdbuf();
+      secret = strip_newline(ss.str());
+    }
+    nlohmann::json rec = node_set_secret(ctx, cmd.key, secret, cmd.overlap_seconds);
+    if (out == OutputFormat::kJson) {
+      print_result(out, rec);
+    } else {
+      print_message(out, "set the gateway secret of node '" + cmd.key + "'");
+      if (rec.contains("secret")) {
+        print_message(out, "secret: " + rec["secret"].get<std::string>() + "   (shown once: configure the node with it)");
+      }
+    }
     return 0;
   }
   if (cmd.action == "update") {
@@ -133,8 +155,9 @@ int run_health(Context& ctx, const Command& /*cmd*/) {
     print_message(ctx.output(), "version:  " + report.version);
     print_message(ctx.output(), std::string("database: ") + (report.database_up ? "up" : "down") +
                                     (report.server_version ? " (PostgreSQL " + *report.server_version + ")" : ""));
-    print_message(ctx.output(), "schema:   " + (report.schema_version ? std::to_string(*report.schema_version)
-                                                                       : std::string("not migrated")));
+    print_message(ctx.output(), "schema:   " + (!report.database_up     ? std::string("unknown (database down)")
+                                                 : report.schema_version ? std::to_string(*report.schema_version)
+                                                                         : std::string("not migrated")));
   }
   if (!report.database_up) throw Failure(ExitCode::kTempFail, report.error);
   return 0;
@@ -162,6 +185,7 @@ int run(Context& ctx, const Command& cmd) {
   if (cmd.group == "migrate") return run_migrate(ctx, cmd);
   if (cmd.group == "health") return run_health(ctx, cmd);
   if (cmd.group == "audit") return run_audit(ctx, cmd);
+  if (cmd.group == "link") return run_link(ctx, cmd);
   return run_resource(ctx, cmd, resource(cmd.group));
 }
 

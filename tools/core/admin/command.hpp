@@ -26,6 +26,8 @@ struct Command {
   bool yes = false;          // delete without the interactive confirmation
   std::optional<std::string> password_file;  // admin create/update
   bool password_stdin = false;
+  bool secret_stdin = false;       // node set-secret
+  std::int64_t overlap_seconds = 3600;
 };
 
 // Runs CMD and prints its result. Returns the exit code; throws Failure on errors.
@@ -39,6 +41,7 @@ namespace httvps::admin {
 int run_migrate(Context& ctx, const Command& cmd);
 int run_health(Context& ctx, const Command& cmd);
 int run_audit(Context& ctx, const Command& cmd);
+int run_link(Context& ctx, const Command& cmd);
 
 // Text-mode presentation of a record: sizes, durations and rates made readable. Pure.
 nlohmann::json humanize(const nlohmann::json& record);

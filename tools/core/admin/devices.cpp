@@ -36,12 +36,8 @@ nlohmann::json device_get(Context& ctx, const std::string& key) {
   return rows[0].to_json();
 }
 
-nlohmann::json device_create(Context& ctx, const ResourceSpec& spec, const std::map<std::string, std::string>& inputs) {
-  nlohmann::json record = apply_inputs(spec, {}, inputs, true);
+std::int64_t insert_device(Context& ctx, const std::string& user, const std::string& name, const db::Param& region) {
   auto& db = ctx.db();
-  db::Transaction tx(db);
-  check_refs(ctx, spec, record);
-  const std::string user = record["user"].get<std::string>();
   auto owner = db.exec("user_lock_for_devices", {user});
   if (owner.empty()) throw Failure(ExitCode::kNotFound, "no user named '" + user + "'", "user");
   const long long user_id = owner[0].int64("id");
@@ -54,16 +50,23 @@ nlohmann::json device_create(Context& ctx, const ResourceSpec& spec, const std::
                     "device_limit");
     }
   }
-  long long id = 0;
   try {
-    id = db.exec("device_insert", {user_id, to_param(record["name"]), to_param(record["region"])})[0].int64("id");
+    return db.exec("device_insert", {user_id, name, region})[0].int64("id");
   } catch (const db::DbError& e) {
     if (e.kind() == db::ErrorKind::kUnique) {
-      throw Failure(ExitCode::kConflict, "user '" + user + "' already has a device named '" +
-                                             record["name"].get<std::string>() + "'", "name");
+      throw Failure(ExitCode::kConflict, "user '" + user + "' already has a device named '" + name + "'", "name");
     }
     throw;
   }
+}
+
+nlohmann::json device_create(Context& ctx, const ResourceSpec& spec, const std::map<std::string, std::string>& inputs) {
+  nlohmann::json record = apply_inputs(spec, {}, inputs, true);
+  auto& db = ctx.db();
+  db::Transaction tx(db);
+  check_refs(ctx, spec, record);
+  const std::int64_t id = insert_device(ctx, record["user"].get<std::string>(), record["name"].get<std::string>(),
+                                        to_param(record["region"]));
   nlohmann::json after = device_get(ctx, std::to_string(id));
   audit_change(ctx, spec, "create", nullptr, after);
   tx.commit();

@@ -178,6 +178,7 @@ nlohmann::json create_record(Context& ctx, const ResourceSpec& spec, const std::
   if (spec.name == "user") return user_create(ctx, spec, inputs);
   if (spec.name == "device") return device_create(ctx, spec, inputs);
   if (spec.name == "admin") return admin_create(ctx, spec, inputs, password);
+  if (spec.name == "gateway") return gateway_create(ctx, spec, inputs);
   return generic_create(ctx, spec, inputs);
 }
 

@@ -58,6 +58,10 @@ nlohmann::json user_create(Context& ctx, const ResourceSpec& spec, const std::ma
 nlohmann::json user_update(Context& ctx, const ResourceSpec& spec, const std::string& key,
                            const std::map<std::string, std::string>& inputs);
 nlohmann::json device_get(Context& ctx, const std::string& key);
+// Inserts a device of USER under a row lock on the user, refusing past the plan's device
+// limit (kConflict, field device_limit) and duplicate live names (kConflict, field name).
+// Runs inside the caller's transaction; writes no audit row. Returns the new id.
+std::int64_t insert_device(Context& ctx, const std::string& user, const std::string& name, const db::Param& region);
 nlohmann::json device_create(Context& ctx, const ResourceSpec& spec, const std::map<std::string, std::string>& inputs);
 nlohmann::json device_update(Context& ctx, const ResourceSpec& spec, const std::string& key,
                              const std::map<std::string, std::string>& inputs);
@@ -67,5 +71,10 @@ nlohmann::json admin_update(Context& ctx, const ResourceSpec& spec, const std::s
                             const std::map<std::string, std::string>& inputs,
                             const std::optional<std::string>& password);
 void admin_check_delete(Context& ctx, const nlohmann::json& before);
+nlohmann::json gateway_create(Context& ctx, const ResourceSpec& spec, const std::map<std::string, std::string>& inputs);
+// Sets the gateway-to-node secret of a Shadowsocks node: GIVEN, or a generated one (then
+// returned once under "secret"). The previous secret stays valid for OVERLAP_SECONDS.
+nlohmann::json node_set_secret(Context& ctx, const std::string& node_name, const std::optional<std::string>& given,
+                               std::int64_t overlap_seconds);
 
 }  // namespace httvps::admin

@@ -1,6 +1,8 @@
 #include "core/admin/resources.hpp"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <regex>
 
 #include "core/error.hpp"
@@ -155,12 +157,38 @@ std::vector<ResourceSpec> build() {
   admin.columns = {{"username", "USERNAME"}, {"role", "ROLE"}, {"disabled", "DISABLED"},
                    {"last_login_at", "LAST LOGIN"}, {"created_at", "CREATED"}};
   out.push_back(std::move(admin));
+
+  ResourceSpec gateway = make("gateway", "gateways", "Gateways and their control-plane credentials", "name");
+  gateway.fields = {
+      F("name", T::kName, "gateway name, e.g. gw-fra-1").required(),
+      F("disabled", T::kBool, "a disabled gateway cannot validate devices").def(false),
+  };
+  gateway.columns = {{"name", "NAME"}, {"credential_prefix", "CREDENTIAL"}, {"disabled", "DISABLED"},
+                     {"last_heartbeat_at", "LAST SEEN"}, {"last_address", "ADDRESS"}};
+  out.push_back(std::move(gateway));
   return out;
 }
 
 bool valid_name(const std::string& s) {
   static const std::regex re("^[a-z0-9][a-z0-9._-]{0,63}$");
   return std::regex_match(s, re);
+}
+
+// Patterns are compiled once per process: std::regex construction is expensive.
+const std::regex& compiled(const std::string& pattern) {
+  static std::mutex mutex;
+  static std::map<std::string, std::regex> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(pattern);
+  if (it == cache.end()) it = cache.emplace(pattern, std::regex(pattern)).first;
+  return it->second;
+}
+
+// Characters as the database counts them: UTF-8 code points.
+std::size_t utf8_length(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
 }
 
 bool valid_text(const std::string& s) {
@@ -209,10 +237,10 @@ nlohmann::json parse_field(const FieldSpec& f, const std::string& text) {
         if (!valid_name(text)) throw bad("'" + text + "' is not a valid name (a-z, 0-9, '.', '_', '-', at most 64)");
         return text;
       case FieldType::kText:
-        if (text.size() > f.max_length) throw bad("longer than " + std::to_string(f.max_length) + " characters");
+        if (utf8_length(text) > f.max_length) throw bad("longer than " + std::to_string(f.max_length) + " characters");
         if (!valid_text(text)) throw bad("contains control characters");
         if (f.required && text.empty()) throw bad("must not be empty");
-        if (!f.pattern.empty() && !std::regex_match(text, std::regex(f.pattern))) {
+        if (!f.pattern.empty() && !std::regex_match(text, compiled(f.pattern))) {
           throw bad("'" + text + "' is not valid: use " + f.pattern_help);
         }
         return text;

@@ -73,12 +73,14 @@ nlohmann::json user_update(Context& ctx, const ResourceSpec& spec, const std::st
   nlohmann::json before = get_record(ctx, spec, key);
   nlohmann::json record = apply_inputs(spec, editable_part(spec, before), inputs, false);
   check_refs(ctx, spec, record);
-  check_next_plan(ctx, record);
+  if (inputs.count("next_plan") != 0) check_next_plan(ctx, record);
   const long long id = before["id"].get<std::int64_t>();
   const bool plan_changed = inputs.count("plan") != 0 && record["plan"] != before["plan"];
   if (plan_changed) {
     // A new plan is a new subscription: fresh period, usage back to zero, new expiry.
     auto start = domain::start_subscription(plan_terms(ctx, record["plan"].get<std::string>()), unix_now());
+    // Under the same row lock as device creation, so a device created meanwhile is counted.
+    db.exec("user_lock_for_devices", {before["username"].get<std::string>()});
     auto limit = db.exec("plan_get", {record["plan"].get<std::string>()})[0].opt_int64("device_limit");
     auto live = db.exec("device_count_live", {id})[0].int64("n");
     if (limit && live > *limit) {

@@ -57,6 +57,11 @@ Context TestDb::context(OutputFormat output) const {
   static const ProgramSpec spec{"httvps-test", "test"};
   Config config;
   config.database_url = conninfo_;
+  static const std::string key = [] {
+    auto b = crypto::random_bytes(32);
+    return crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  }();
+  config.secrets_key = key;
   return Context(spec, Environment(), config, output);
 }
 
