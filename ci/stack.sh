@@ -141,6 +141,25 @@ up() {
     say "reset the password of admin 'admin' (var/admin-password was missing)"
   fi
 
+  # The gateway's credential, the node's gateway secret and a demo device key are minted
+  # once and kept under var/ (mode 600): each is shown only when it is created.
+  if [ ! -s "$var/gateway-credential" ]; then
+    if httvps --log-level warn gateway show local-gw >/dev/null 2>&1; then
+      die "gateway 'local-gw' exists but var/gateway-credential is gone; 'httvps gateway delete local-gw --yes' mints a new one at the next up"
+    fi
+    (umask 077 && httvps --log-level warn -o json gateway add local-gw | jq -r .credential >"$var/gateway-credential")
+    say "minted the gateway credential (var/gateway-credential)"
+  fi
+  if [ ! -s "$var/node-secret" ]; then
+    (umask 077 && httvps --log-level warn -o json node set-secret local-ss | jq -r .secret >"$var/node-secret")
+    say "set the gateway secret of node 'local-ss' (var/node-secret)"
+  fi
+  if [ ! -s "$var/demo-device.json" ]; then
+    (umask 077 && "$bin_dir/issue-key" --log-level warn -o json --user demo --device demo-device >"$var/demo-device.json") ||
+      die "could not issue the demo device key"
+    say "issued the demo device key (var/demo-device.json)"
+  fi
+
   web_start "$prefix" "$run" "$port" "$bin_dir" "$config" || die "could not start nginx + fcgiwrap"
   echo "$port" >"$run/nginx.port"
   web_wait_health "$port" 50 || die "the stack is up but not healthy; see $prefix/logs/error.log"
@@ -153,6 +172,8 @@ httvps local stack is up
   nginx       http://127.0.0.1:$port/  (admin panel placeholder)
   API health  http://127.0.0.1:$port/api/v1/health
   admin login admin / $(cat "$password_file")   (kept in var/admin-password)
+  device key  $(jq -r .links.httvps_uri "$var/demo-device.json")
+  sub URL     $(jq -r .links.subscription_url "$var/demo-device.json")
   CLI         HTTVPS_CONFIG=\$PWD/var/httvps.toml $cli plan list
   stop with   make down   (or ci/stack.sh down)
 EOF
