@@ -239,6 +239,15 @@ std::string open(std::string_view key, std::string_view sealed, std::string_view
   return plain;
 }
 
+std::string open_stored(std::string_view key, std::string_view sealed, std::string_view associated,
+                        const std::string& what) {
+  try {
+    return open(key, sealed, associated);
+  } catch (const Failure& f) {
+    throw internal_error("cannot open the stored " + what + " (" + f.what() + "); was secrets.key changed?");
+  }
+}
+
 std::string decode_key(std::string_view base64_text) {
   std::string key;
   try {

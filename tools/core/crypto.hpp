@@ -51,6 +51,12 @@ std::string seal(std::string_view key, std::string_view plaintext, std::string_v
 // Throws Failure(kUsage) when the text is malformed or was tampered with or the key is wrong.
 std::string open(std::string_view key, std::string_view sealed, std::string_view associated);
 
+// open() for secrets this server sealed itself (rows from its own database): a failure
+// there is the server's fault (a changed secrets.key, a corrupt row), so it is
+// Failure(kInternal) naming WHAT, never a client error.
+std::string open_stored(std::string_view key, std::string_view sealed, std::string_view associated,
+                        const std::string& what);
+
 // Reads a 32-byte key from its base64 text; throws Failure(kConfig) otherwise.
 std::string decode_key(std::string_view base64_text);
 

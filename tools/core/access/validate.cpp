@@ -117,8 +117,9 @@ nlohmann::json load_nodes(Context& ctx, std::optional<std::int64_t> region_id, s
                         {"host", r.text("host")}, {"port", r.int64("port")},    {"method", r.text("method")},
                         {"health", r.text("health")}};
     if (include_secrets) {
-      n["password"] = crypto::open(ctx.secrets_key(), r.text("secret_sealed"),
-                                   "node_secrets:" + std::to_string(r.int64("id")));
+      n["password"] = crypto::open_stored(ctx.secrets_key(), r.text("secret_sealed"),
+                                          "node_secrets:" + std::to_string(r.int64("id")),
+                                          "secret of node '" + r.text("name") + "'");
     }
     nodes.push_back(std::move(n));
   }

@@ -213,3 +213,12 @@ TEST_CASE("a node secret is sealed, and a new one keeps the old valid for the ov
   CHECK(validate(ctx, k.gateway_token, true).nodes[0]["password"] == out["secret"]);
   CHECK(code_of([&] { admin::node_set_secret(ctx, "fra-1", std::string("short"), 0); }) == ExitCode::kUsage);
 }
+
+TEST_CASE("a stored secret that no longer opens is an internal error, not the client's", "[keys][db]") {
+  TestDb t;
+  auto ctx = t.context();
+  seed(ctx);
+  keys::IssuedKeys k = keys::issue_device(ctx, {"alice", "phone", std::nullopt});
+  t.exec_sql("UPDATE node_secrets SET secret_sealed = 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'");
+  CHECK(code_of([&] { validate(ctx, k.gateway_token, true); }) == ExitCode::kInternal);
+}

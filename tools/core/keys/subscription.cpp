@@ -74,8 +74,9 @@ cgi::Response serve_subscription(Context& ctx, const cgi::Request& req) {
     const std::string kind = cred.text("kind");
     if (!has_node) break;
     if (kind == "shadowsocks" && v.text("node_kind") != "vless") {
-      std::string password = crypto::open(ctx.secrets_key(), cred.text("secret_sealed"),
-                                          sealing_context(found.device_id, "shadowsocks"));
+      std::string password = crypto::open_stored(ctx.secrets_key(), cred.text("secret_sealed"),
+                                                 sealing_context(found.device_id, "shadowsocks"),
+                                                 "Shadowsocks password of device " + std::to_string(found.device_id));
       ss = links::SsLink{cred.text("method"), password,
                          {v.text("node_host"), static_cast<int>(v.int64("node_port"))}, label};
       link_list.push_back(links::build_ss(*ss));
