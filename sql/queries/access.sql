@@ -49,7 +49,10 @@ SELECT n.id, n.name, n.kind, n.host, n.port, ns.method, ns.secret_sealed, ns.id 
  LIMIT 8;
 
 -- name: region_has_node
-SELECT EXISTS (SELECT 1 FROM nodes n WHERE n.region_id = $1 AND n.admin_state = 'active' AND n.health <> 'down') AS present;
+-- Only node kinds the gateway can tunnel to count: a region of vless nodes alone serves
+-- vless:// clients directly, not gateway tunnels.
+SELECT EXISTS (SELECT 1 FROM nodes n WHERE n.region_id = $1 AND n.admin_state = 'active' AND n.health <> 'down'
+                                     AND n.kind IN ('shadowsocks', 'outline')) AS present;
 
 -- name: subscription_start
 UPDATE subscriptions SET started_at = to_timestamp($2), expires_at = to_timestamp($3),

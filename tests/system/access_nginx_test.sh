@@ -71,7 +71,11 @@ expect_eq "the devices table is intact" "1" "$(sql "SELECT count(*) FROM devices
 # Refusals carry the reason.
 validate "{\"token\":\"$token\",\"hwid\":\"another\"}"
 expect_eq "another hwid is refused with 403" "403 refused hwid_mismatch" "$STATUS $(jqb '"\(.verdict) \(.reason)"')"
+expect_eq "naming the hwid as the field" "hwid" "$(jqb .field)"
 expect_eq "refusals are problem+json" "application/problem+json" "$CTYPE"
+req -X POST -H 'Content-Type: application/json' -H "Authorization: bearer $gw" --data-binary "{\"token\":\"$token\",\"hwid\":\"hw-1\"}" \
+  "$base/api/v1/validate-device"
+expect_eq "the auth scheme is case-insensitive" 200 "$STATUS"
 
 # Subscriptions.
 req "$sub_url"
@@ -95,9 +99,10 @@ expect_eq "a malformed token is the same 404" "404 $unknown_body" "$STATUS $(jqb
 # Revocation: the gateway is refused, the subscription disappears with the same 404.
 "$ISSUE_KEY" --revoke alice/phone >/dev/null
 validate "{\"token\":\"$token\",\"hwid\":\"hw-1\"}"
-expect_eq "a revoked device is refused" "403 credential_revoked" "$STATUS $(jqb .reason)"
+expect_eq "a revoked device is refused" "403 device_revoked" "$STATUS $(jqb .reason)"
 req "$sub_url"
 expect_eq "a revoked subscription is the same 404" "404 $unknown_body" "$STATUS $(jqb .detail)"
+expect_not_contains "the problem never echoes the token" "${sub_url##*/}" "$BODY"
 
 # Guessing tokens: failures per prefix are limited, with the headers clients need.
 wait_for_fresh_minute

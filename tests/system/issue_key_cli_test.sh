@@ -45,6 +45,11 @@ expect_contains "with the reason" "invalid_token" "$OUT"
 expect_exit 2 "a malformed token is a usage error" -- "$VALIDATE" --token "not-a-token"
 expect_contains "naming the field" "token" "$ERR"
 expect_exit 2 "validate-device needs --token" -- "$VALIDATE"
+expect_exit 0 "validate-device --check-config works without a token" -- "$VALIDATE" --check-config
+expect_exit 0 "--qr for a link the device lacks only warns, after the keys are printed" -- \
+  "$ISSUE_KEY" --rotate alice/phone --qr vless
+expect_contains "with a warning" "no vless link" "$ERR"
+expect_exit 2 "--region goes with issuing only" -- "$ISSUE_KEY" --rotate alice/phone --region eu
 
 expect_exit 0 "rotate the laptop's credentials" -- "$ISSUE_KEY" -o json --rotate alice/laptop
 new_token=$(jq -r .gateway_token <<<"$OUT")

@@ -134,7 +134,8 @@ int run_cli(const ProgramSpec& spec, const CommonOptions& common, const Environm
 
 int run_cgi(const ProgramSpec& spec, const Environment& env, const CgiRun& run) {
   std::string request_id = cgi::request_id_from(env);
-  std::string instance = env.get("PATH_INFO").value_or(env.get("SCRIPT_NAME").value_or(""));
+  // Subscription URLs carry their token in the path: never log or echo it whole.
+  std::string instance = cgi::redact_path(env.get("PATH_INFO").value_or(env.get("SCRIPT_NAME").value_or("")));
   log::init(spec.name, log::Level::kInfo, log::Format::kJson);
   log::set_request_id(request_id);
   cgi::Response response;

@@ -156,7 +156,11 @@ Response problem_response(const Failure& f, const std::string& request_id, const
   if (!f.field().empty()) p["field"] = f.field();
   Response r = json_response(info.http_status, p);
   r.content_type = "application/problem+json";
-  if (f.retry_after() > 0) r.headers.emplace_back("Retry-After", std::to_string(f.retry_after()));
+  if (f.retry_after() > 0) {
+    r.headers.emplace_back("Retry-After", std::to_string(f.retry_after()));
+  } else if (f.code() == ExitCode::kTempFail) {
+    r.headers.emplace_back("Retry-After", "5");
+  }
   for (const auto& h : f.headers()) r.headers.push_back(h);
   return r;
 }
@@ -187,6 +191,22 @@ std::string render(const Response& response) {
   for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
   out += response.body;
+  return out;
+}
+
+std::string redact_path(std::string_view path) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    bool token = seg.size() > 16 && (seg.starts_with("htv_") || seg.starts_with("hts_") || seg.starts_with("htg_"));
+    out += token ? std::string(seg.substr(0, 12)) + "…" : std::string(seg);
+    if (end == path.size()) break;
+    out += '/';
+    start = end + 1;
+  }
   return out;
 }
 

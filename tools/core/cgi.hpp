@@ -74,6 +74,10 @@ std::string render(const Response& response);
 
 std::string reason_phrase(int status);
 
+// PATH with every segment that looks like an httvps token ("htv_…", "hts_…", "htg_…")
+// shortened to its 12-character lookup prefix and "…": for logs and problem instances.
+std::string redact_path(std::string_view path);
+
 // %XX and '+' decoding; throws Failure(kUsage) on a malformed escape.
 std::string url_decode(std::string_view text);
 std::map<std::string, std::string> parse_query(std::string_view query);

@@ -120,3 +120,10 @@ TEST_CASE("only a set GATEWAY_INTERFACE makes a CGI run", "[cgi]") {
   CHECK(cgi::is_cgi(Environment(Vars{{"GATEWAY_INTERFACE", "CGI/1.1"}})));
   CHECK_FALSE(cgi::is_cgi(Environment(Vars{{"REQUEST_METHOD", "GET"}})));
 }
+
+TEST_CASE("token-bearing path segments are shortened for logs", "[cgi]") {
+  CHECK(cgi::redact_path("/api/v1/sub/hts_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG") == "/api/v1/sub/hts_abcdefgh…");
+  CHECK(cgi::redact_path("/api/v1/health") == "/api/v1/health");
+  CHECK(cgi::redact_path("/api/v1/sub/hts_short") == "/api/v1/sub/hts_short");
+  CHECK(cgi::redact_path("") == "");
+}

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "core/error.hpp"
+#include "core/links.hpp"
 #include "core/log.hpp"
 
 namespace httvps {
@@ -204,6 +205,10 @@ void validate(const Config& config) {
   if (config.database_statement_timeout_ms < 0) {
     throw config_error("'database.statement_timeout_ms' must not be negative");
   }
+  if (!config.public_api_url.starts_with("http://") && !config.public_api_url.starts_with("https://")) {
+    throw config_error("'public.api_url' must be an http:// or https:// URL, not '" + config.public_api_url + "'");
+  }
+  links::gateway_from_url(config.public_gateway_url);  // throws a config error naming the key
   if (!config.secrets_key.empty() && !config.secrets_key_file.empty()) {
     throw config_error("set 'secrets.key' or 'secrets.key_file', not both");
   }

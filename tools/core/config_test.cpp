@@ -115,3 +115,15 @@ TEST_CASE("describe masks secret values", "[config]") {
     if (k == "database.url") CHECK(v.find("supersecret") == std::string::npos);
   }
 }
+
+TEST_CASE("public URLs are checked with the configuration", "[config]") {
+  Config c;
+  c.public_api_url = "ftp://example.org";
+  CHECK_THROWS_WITH(validate(c), Catch::Contains("public.api_url"));
+  c = Config{};
+  c.public_gateway_url = "wss://gw.example.org:99999/tunnel";
+  CHECK_THROWS_WITH(validate(c), Catch::Contains("public.gateway_url"));
+  c = Config{};
+  c.public_gateway_url = "https://gw.example.org";
+  CHECK_THROWS_AS(validate(c), Failure);
+}

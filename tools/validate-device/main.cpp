@@ -10,8 +10,8 @@ int main(int argc, char** argv) {
                                         /*cgi=*/true};
   httvps::access::ValidateOptions o;
   auto declare = [&](CLI::App& app) {
-    app.add_option("--token", o.token, "The device's gateway token (htv_…); '-' reads it from standard input")
-        ->required();
+    // Checked in run_validate_cli, not by CLI11, so that --check-config works without it.
+    app.add_option("--token", o.token, "The device's gateway token (htv_…); '-' reads it from standard input (required)");
     app.add_option_function<std::string>("--hwid", [&](const std::string& v) { o.hwid = v; },
                                          "Hardware id the device presents");
     app.add_flag("--dry-run", o.dry_run, "Decide only: change nothing (no on_hold start, no last-seen update)");

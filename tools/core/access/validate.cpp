@@ -1,5 +1,6 @@
 #include "core/access/validate.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include "core/access/rate_limit.hpp"
@@ -139,6 +140,7 @@ ValidateResult validate_device(Context& ctx, const ValidateRequest& req, std::in
     }
     throw;
   }
+  if (req.include_node_secrets) ctx.secrets_key();  // a missing key fails before anything else
   if (req.hwid && (req.hwid->empty() || req.hwid->size() > 256)) {
     throw usage_error("hwid must be 1 to 256 characters", "hwid");
   }
@@ -172,8 +174,9 @@ ValidateResult validate_device(Context& ctx, const ValidateRequest& req, std::in
     result.decision.cache_seconds = kRefusalCacheSeconds;
     return result;
   }
-  if (!req.dry_run) apply_side_effects(ctx, result, facts, req);
+  // Everything that can fail comes before the side effects are stored.
   result.nodes = load_nodes(ctx, region_id, node_id, req.include_node_secrets);
+  if (!req.dry_run) apply_side_effects(ctx, result, facts, req);
   return result;
 }
 
@@ -210,7 +213,9 @@ GatewayIdentity authenticate_gateway(Context& ctx, const cgi::Request& req, std:
     return Failure(ExitCode::kUnauthorized, why, "Authorization").with_header("WWW-Authenticate", "Bearer");
   };
   std::string auth = req.header("authorization").value_or("");
-  if (!auth.starts_with("Bearer ")) throw fail("a gateway credential is required: Authorization: Bearer htg_…");
+  std::string scheme = auth.substr(0, 7);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (scheme != "bearer ") throw fail("a gateway credential is required: Authorization: Bearer htg_…");  // RFC 7235: case-insensitive
   std::string token = auth.substr(7);
   std::string prefix;
   try {
@@ -252,7 +257,8 @@ cgi::Response serve_validate(Context& ctx, const cgi::Request& req) {
   ValidateResult result = validate_device(ctx, vr, now);
   nlohmann::json answer = to_json(result);
   if (result.decision.allowed) return cgi::json_response(200, answer);
-  Failure f(ExitCode::kRefused, result.decision.detail, "token");
+  Failure f(ExitCode::kRefused, result.decision.detail,
+            result.decision.reason == domain::Reason::kHwidMismatch ? "hwid" : "token");
   cgi::Response r = cgi::problem_response(f, req.request_id, req.path);
   nlohmann::json problem = nlohmann::json::parse(r.body);
   problem.update(answer);

@@ -8,6 +8,7 @@
 namespace httvps::access {
 
 int run_validate_cli(Context& ctx, const ValidateOptions& o) {
+  if (o.token.empty()) throw usage_error("--token is required", "token");
   ValidateRequest req;
   req.token = o.token;
   if (req.token == "-") {

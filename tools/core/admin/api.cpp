@@ -28,7 +28,6 @@ cgi::Response health(Context& ctx, const cgi::Request& req) {
   body["health"] = to_json(report);
   body["health"]["database"].erase("error");  // connection details stay in the log
   r.body = body.dump();
-  r.headers.emplace_back("Retry-After", "5");
   return r;
 }
 

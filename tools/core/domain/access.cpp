@@ -33,8 +33,9 @@ std::string_view reason_name(Reason reason) {
 
 AccessDecision decide_access(const AccessFacts& f) {
   // Revocations and the admin's word come first: they hold whatever the clock says.
-  if (f.credential_revoked) return refuse(Reason::kCredentialRevoked, "this credential was revoked or rotated");
+  // A revoked device also has its credentials revoked: name the device, the cause.
   if (f.device_revoked) return refuse(Reason::kDeviceRevoked, "this device was revoked");
+  if (f.credential_revoked) return refuse(Reason::kCredentialRevoked, "this credential was revoked or rotated");
   if (f.user_status == "disabled") return refuse(Reason::kUserDisabled, "the user is disabled");
   if (f.device_hwid && (!f.presented_hwid || *f.presented_hwid != *f.device_hwid)) {
     return refuse(Reason::kHwidMismatch, "the device is bound to another hardware id");
@@ -64,7 +65,8 @@ AccessDecision decide_access(const AccessFacts& f) {
   }
   if (f.data_limit && used >= *f.data_limit) return refuse(Reason::kQuota, "the data limit of this period is used up");
   if (f.device_limit && f.device_rank > *f.device_limit) {
-    return refuse(Reason::kDeviceLimit, "the plan allows " + std::to_string(*f.device_limit) + " devices");
+    return refuse(Reason::kDeviceLimit, "the plan allows " + std::to_string(*f.device_limit) +
+                                            (*f.device_limit == 1 ? " device" : " devices"));
   }
   if (!f.region_has_node) return refuse(Reason::kNoNode, "no node in the device's region can serve it now");
 

@@ -116,6 +116,17 @@ IssuedKeys rotate_device(Context& ctx, const std::string& device_key) {
   nlohmann::json device = admin::device_get(ctx, device_key);
   if (device["status"] != "active") throw conflict("device '" + device_key + "' is revoked; issue a new one");
   const long long id = device["id"].get<std::int64_t>();
+  if (device["node"].is_null()) {
+    // A device made without credentials (httvps device create) gets its node now.
+    IssueRequest where{device["user"].get<std::string>(), device["name"].get<std::string>(),
+                       device["region"].is_null() ? std::nullopt
+                                                  : std::optional<std::string>(device["region"].get<std::string>())};
+    const std::int64_t region_id = resolve_region(ctx, where);
+    std::optional<std::int64_t> node_id = best_node(ctx, region_id);
+    db.exec("device_assign_node", {id, node_id ? db::Param(static_cast<long long>(*node_id)) : db::Param(std::nullopt),
+                                   static_cast<long long>(region_id)});
+    device = admin::device_get(ctx, std::to_string(id));
+  }
   db.exec("credentials_revoke_live", {id});
   IssuedKeys keys = mint_all(ctx, id, node_info(ctx, device));
   keys.device = device;

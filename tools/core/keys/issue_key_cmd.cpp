@@ -30,13 +30,17 @@ void print_keys(Context& ctx, const IssuedKeys& keys, const std::string& verb, c
     if (links.contains("ss_link")) std::cout << "ss:// link        " << links["ss_link"].get<std::string>() << "\n";
     if (links.contains("outline_url")) std::cout << "Outline key URL   " << links["outline_url"].get<std::string>() << "\n";
     if (links.contains("vless_link")) std::cout << "vless:// link     " << links["vless_link"].get<std::string>() << "\n";
-    std::cout << "\nThese secrets are shown once; httvps keeps only hashes and sealed copies.\n";
+    std::cout << "\nThe token and password are shown once; httvps keeps only their hashes and sealed copies.\n";
   }
   if (o.qr) {
     static const std::map<std::string, std::string> kField = {
         {"httvps", "httvps_uri"}, {"ss", "ss_link"}, {"vless", "vless_link"}, {"sub", "subscription_url"}};
     const std::string& field = kField.at(*o.qr);
-    if (!links.contains(field)) throw usage_error("this device has no " + *o.qr + " link to draw", "qr");
+    if (!links.contains(field)) {
+      // The credentials are already stored and printed: report, but do not fail the run.
+      std::cerr << "issue-key: warning: this device has no " << *o.qr << " link to draw as a QR code\n";
+      return;
+    }
     // The QR code goes to stderr in JSON mode so stdout stays one JSON document.
     (ctx.output() == OutputFormat::kJson ? std::cerr : std::cout) << "\n" << render_qr_terminal(links[field].get<std::string>());
   }
@@ -48,6 +52,7 @@ int run_issue_key(Context& ctx, const IssueKeyOptions& o) {
   const int modes = (o.user || o.device ? 1 : 0) + (o.rotate ? 1 : 0) + (o.revoke ? 1 : 0);
   if (modes != 1) throw usage_error("give --user and --device to issue, or --rotate DEVICE, or --revoke DEVICE");
   if (o.qr && o.revoke) throw usage_error("--qr goes with issuing or rotating, not --revoke", "qr");
+  if (o.region && (o.rotate || o.revoke)) throw usage_error("--region goes with issuing only", "region");
   if (isatty(STDOUT_FILENO) == 0 && ctx.output() == OutputFormat::kText) {
     log::debug("writing secrets to a non-terminal stdout");
   }

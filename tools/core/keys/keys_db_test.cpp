@@ -113,7 +113,7 @@ TEST_CASE("revocation refuses the device and a revoked device cannot be rotated"
   CHECK(d["status"] == "revoked");
   auto r = validate(ctx, k.gateway_token);
   CHECK_FALSE(r.decision.allowed);
-  CHECK(r.decision.reason == domain::Reason::kCredentialRevoked);
+  CHECK(r.decision.reason == domain::Reason::kDeviceRevoked);
   CHECK(code_of([&] { keys::rotate_device(ctx, std::to_string(d["id"].get<std::int64_t>())); }) == ExitCode::kConflict);
   // The name is free again for a new device.
   CHECK(keys::issue_device(ctx, {"alice", "phone", std::nullopt}).device["status"] == "active");
@@ -221,4 +221,15 @@ TEST_CASE("a stored secret that no longer opens is an internal error, not the cl
   keys::IssuedKeys k = keys::issue_device(ctx, {"alice", "phone", std::nullopt});
   t.exec_sql("UPDATE node_secrets SET secret_sealed = 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'");
   CHECK(code_of([&] { validate(ctx, k.gateway_token, true); }) == ExitCode::kInternal);
+}
+
+TEST_CASE("rotating a device made without credentials assigns it a node", "[keys][db]") {
+  TestDb t;
+  auto ctx = t.context();
+  seed(ctx);
+  admin::create_record(ctx, admin::resource("device"), {{"user", "alice"}, {"name", "bare"}});
+  keys::IssuedKeys k = keys::rotate_device(ctx, "alice/bare");
+  REQUIRE(k.node);
+  CHECK(k.node->name == "fra-1");
+  CHECK(validate(ctx, k.gateway_token).decision.allowed);
 }
