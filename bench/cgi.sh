@@ -19,6 +19,9 @@
 #   PGBOUNCER_POOL_MODE  transaction or session [transaction]
 #   PGBOUNCER_POOL_SIZE  server connections per pool [4]
 #   ASYNC_COMMIT     1: also measure validate-device with synchronous_commit=off [0]
+#   VARIANT          another validate-device binary to measure beside the built one, e.g.
+#                    one from bench/profile_cgi.sh SAVE_VARIANTS=DIR [none]
+#   VARIANT_NAME     its label in the table [the file name]
 #
 # Everything runs on this machine, on loopback and Unix sockets: PostgreSQL (a private
 # cluster from ci/pg-cluster.sh with its durable defaults: fsync and synchronous_commit
@@ -40,6 +43,7 @@ PGBOUNCER=${PGBOUNCER:-0}
 PGBOUNCER_POOL_MODE=${PGBOUNCER_POOL_MODE:-transaction}
 PGBOUNCER_POOL_SIZE=${PGBOUNCER_POOL_SIZE:-4}
 ASYNC_COMMIT=${ASYNC_COMMIT:-0}
+VARIANT=${VARIANT:-}
 
 BENCH_NAME=bench/cgi.sh
 # shellcheck source=bench/lib.sh
@@ -71,6 +75,11 @@ done
 for t in wrk nginx fcgiwrap cc curl jq openssl setsid; do
   command -v "$t" >/dev/null || die "$t not found (apt-get install -y wrk nginx-light fcgiwrap gcc curl jq openssl)"
 done
+if [ -n "$VARIANT" ]; then
+  [ -x "$VARIANT" ] || die "VARIANT '$VARIANT' is not an executable"
+  VARIANT=$(cd "$(dirname "$VARIANT")" && pwd)/$(basename "$VARIANT")
+  VARIANT_NAME=${VARIANT_NAME:-$(basename "$VARIANT")}
+fi
 if [ "$PGBOUNCER" = 1 ]; then command -v pgbouncer >/dev/null || die "pgbouncer not found (apt-get install -y pgbouncer)"; fi
 
 bench_init
@@ -83,6 +92,7 @@ echo "fcgiwrap:   $(dpkg-query -W -f='${Version}' fcgiwrap 2>/dev/null || echo u
 if [ "$PGBOUNCER" = 1 ]; then echo "pgbouncer:  $PGBOUNCER_POOL_MODE pooling, pool size $PGBOUNCER_POOL_SIZE"; fi
 echo "wrk:        $(wrk -v 2>&1 | head -1 | awk '{print $2}') -t $THREADS -c $CONNECTIONS -d $DURATION (warm-up $WARMUP)"
 echo "binaries:   $BIN_DIR ($("$BIN_DIR/validate-device" --version))"
+if [ -n "$VARIANT" ]; then echo "variant:    $VARIANT_NAME = $VARIANT"; fi
 
 # ---- PostgreSQL, data -----------------------------------------------------------------
 
@@ -91,13 +101,15 @@ bench_cluster
 port=
 for ((i = 0; i < 100; i++)); do
   p=$((20000 + RANDOM % 40000))
-  if ! web_port_in_use "$p" && ! web_port_in_use "$((p + 1))" && ! web_port_in_use "$((p + 2))"; then
-    port=$p
-    break
-  fi
+  free=1
+  for ((j = 0; j < 5; j++)); do
+    if web_port_in_use "$((p + j))"; then free=0; break; fi
+  done
+  if [ "$free" = 1 ]; then port=$p; break; fi
 done
-[ -n "$port" ] || die "no free loopback port found"
-port_pgb=$((port + 1))
+[ -n "$port" ] || die "no five free consecutive loopback ports found"
+# One nginx server per configuration, so every one sees the same paths.
+port_pgb=$((port + 1)) port_async=$((port + 2)) port_variant=$((port + 3)) port_variant_pgb=$((port + 4))
 
 bench_config "$tmp/direct.toml" "$db_url"
 export HTTVPS_CONFIG="$tmp/direct.toml"
@@ -136,14 +148,14 @@ start_fcgiwrap() {  # start_fcgiwrap SOCKET PROGRAM...: one fcgiwrap allowed to 
   for ((i = 0; i < 50; i++)); do [ -S "$sock_path" ] && return 0; sleep 0.1; done
   die "fcgiwrap did not create $sock_path"
 }
-start_fcgiwrap "$tmp/run/httvps.sock" "$BIN_DIR/httvps" "$BIN_DIR/validate-device"
+start_fcgiwrap "$tmp/run/httvps.sock" "$BIN_DIR/httvps" "$BIN_DIR/validate-device" ${VARIANT:+"$VARIANT"}
 start_fcgiwrap "$tmp/run/trivial.sock" "$tmp/trivial_cgi"
 
-api_locations() {  # api_locations CONFIG: the two httvps routes of templates/nginx/local.conf.in
+api_locations() {  # api_locations CONFIG [VALIDATE-DEVICE]: the httvps routes of templates/nginx/local.conf.in
   cat <<EOF
         location = /api/v1/validate-device {
             fastcgi_pass unix:$tmp/run/httvps.sock;
-            fastcgi_param SCRIPT_FILENAME "$BIN_DIR/validate-device";
+            fastcgi_param SCRIPT_FILENAME "${2:-$BIN_DIR/validate-device}";
             fastcgi_param SCRIPT_NAME "";
             fastcgi_param PATH_INFO \$uri;
             fastcgi_param HTTVPS_CONFIG "$1";
@@ -198,9 +210,21 @@ EOF
   fi
   if [ "$ASYNC_COMMIT" = 1 ]; then
     echo "    server {"
-    echo "        listen 127.0.0.1:$((port + 2));"
+    echo "        listen 127.0.0.1:$port_async;"
     api_locations "$tmp/async.toml"
     echo "    }"
+  fi
+  if [ -n "$VARIANT" ]; then
+    echo "    server {"
+    echo "        listen 127.0.0.1:$port_variant;"
+    api_locations "$tmp/direct.toml" "$VARIANT"
+    echo "    }"
+    if [ "$PGBOUNCER" = 1 ]; then
+      echo "    server {"
+      echo "        listen 127.0.0.1:$port_variant_pgb;"
+      api_locations "$tmp/pgbouncer.toml" "$VARIANT"
+      echo "    }"
+    fi
   fi
   echo "}"
 } >"$tmp/nginx/nginx.conf"
@@ -223,7 +247,13 @@ if [ "$PGBOUNCER" = 1 ]; then
   targets+=("health, pgbouncer|http://127.0.0.1:$port_pgb/api/v1/health|")
 fi
 if [ "$ASYNC_COMMIT" = 1 ]; then
-  targets+=("validate-device, async commit|http://127.0.0.1:$((port + 2))/api/v1/validate-device|lua")
+  targets+=("validate-device, async commit|http://127.0.0.1:$port_async/api/v1/validate-device|lua")
+fi
+if [ -n "$VARIANT" ]; then
+  targets+=("$VARIANT_NAME|http://127.0.0.1:$port_variant/api/v1/validate-device|lua")
+  if [ "$PGBOUNCER" = 1 ]; then
+    targets+=("$VARIANT_NAME, pgbouncer|http://127.0.0.1:$port_variant_pgb/api/v1/validate-device|lua")
+  fi
 fi
 
 # Every target must answer 200 (and validate-device "allowed") before it is measured.
