@@ -76,7 +76,7 @@ std::string_view cipher_name(Cipher cipher) noexcept {
 std::size_t key_size(Cipher cipher) noexcept { return cipher == Cipher::kAes128Gcm ? 16 : 32; }
 std::size_t salt_size(Cipher cipher) noexcept { return key_size(cipher); }
 
-std::vector<std::uint8_t> password_to_key(std::string_view password, std::size_t key_len) {
+std::vector<std::uint8_t> password_to_key(std::string_view password, std::size_t key_len) noexcept {
   std::vector<std::uint8_t> key;
   key.reserve(key_len + kMd5Size);
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
@@ -124,7 +124,7 @@ bool hkdf_sha1(std::span<const std::uint8_t> key, std::span<const std::uint8_t> 
   return EVP_KDF_derive(ctx.get(), out.data(), out.size(), params.data()) == 1;
 }
 
-std::optional<std::vector<std::uint8_t>> encode_target(std::string_view host, std::uint16_t port) {
+std::optional<std::vector<std::uint8_t>> encode_target(std::string_view host, std::uint16_t port) noexcept {
   return encode_address(host, port);
 }
 

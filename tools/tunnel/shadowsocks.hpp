@@ -11,9 +11,10 @@
 // The first plaintext of the client's stream starts with the target address
 // (encode_target).
 //
-// Nothing here throws. What the network can do (bad tags, oversized lengths, data cut at
-// any byte) is a status; OpenSSL failing on a context that was set up correctly, or memory
-// running out, "cannot happen" and terminates the process (the gateway's data-path rule).
+// Every function is noexcept. What the network can do (bad tags, oversized lengths, data
+// cut at any byte) is a status; OpenSSL failing on a context that was set up correctly, or
+// memory running out, "cannot happen" and terminates the process (the gateway's data-path
+// rule).
 
 #include <array>
 #include <cstddef>
@@ -47,7 +48,7 @@ std::size_t salt_size(Cipher cipher) noexcept;  // equal to the key size
 // The master key shadowsocks-libev derives from its -k password: OpenSSL's EVP_BytesToKey
 // with MD5, no salt and one iteration (D1 = MD5(pw), Di = MD5(Di-1 || pw), concatenated),
 // cut to KEY_LEN bytes. Empty only if OpenSSL fails.
-std::vector<std::uint8_t> password_to_key(std::string_view password, std::size_t key_len);
+std::vector<std::uint8_t> password_to_key(std::string_view password, std::size_t key_len) noexcept;
 
 // HKDF (RFC 5869) with SHA-1: fills OUT from KEY (non-empty), SALT (empty means the
 // RFC's all-zero salt) and INFO. False when OpenSSL fails or OUT is empty or longer than
@@ -59,7 +60,7 @@ bool hkdf_sha1(std::span<const std::uint8_t> key, std::span<const std::uint8_t> 
 // ATYP 0x01 + 4 bytes, 0x04 + 16 bytes or 0x03 + length + name, then the big-endian port.
 // HOST is dotted IPv4, IPv6 (brackets allowed) or a domain name of 1-255 bytes; nullopt
 // otherwise. (The same encoding as socks5.hpp's encode_address.)
-std::optional<std::vector<std::uint8_t>> encode_target(std::string_view host, std::uint16_t port);
+std::optional<std::vector<std::uint8_t>> encode_target(std::string_view host, std::uint16_t port) noexcept;
 
 namespace detail {
 

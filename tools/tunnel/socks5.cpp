@@ -12,21 +12,21 @@ constexpr std::size_t kIpv4Size = 4;
 constexpr std::size_t kIpv6Size = 16;
 constexpr std::size_t kMaxDomainSize = 255;
 
-Socks5Request request_error(Socks5Reply code) {
+Socks5Request request_error(Socks5Reply code) noexcept {
   Socks5Request r;
   r.status = Socks5Status::kError;
   r.error_reply = build_failure_reply(code);
   return r;
 }
 
-void put_port(std::vector<std::uint8_t>& out, std::uint16_t port) {
+void put_port(std::vector<std::uint8_t>& out, std::uint16_t port) noexcept {
   out.push_back(static_cast<std::uint8_t>(port >> 8));
   out.push_back(static_cast<std::uint8_t>(port & 0xFF));
 }
 
 }  // namespace
 
-Socks5Greeting parse_greeting(std::span<const std::uint8_t> in) {
+Socks5Greeting parse_greeting(std::span<const std::uint8_t> in) noexcept {
   Socks5Greeting g;
   if (in.empty()) return g;
   if (in[0] != kSocks5Version) {
@@ -49,7 +49,7 @@ Socks5Greeting parse_greeting(std::span<const std::uint8_t> in) {
   return g;
 }
 
-Socks5Request parse_request(std::span<const std::uint8_t> in) {
+Socks5Request parse_request(std::span<const std::uint8_t> in) noexcept {
   Socks5Request r;
   if (in.empty()) return r;
   if (in[0] != kSocks5Version) return request_error(Socks5Reply::kGeneralFailure);
@@ -95,7 +95,7 @@ Socks5Request parse_request(std::span<const std::uint8_t> in) {
   return r;
 }
 
-std::optional<std::vector<std::uint8_t>> encode_address(std::string_view host, std::uint16_t port) {
+std::optional<std::vector<std::uint8_t>> encode_address(std::string_view host, std::uint16_t port) noexcept {
   std::vector<std::uint8_t> out;
   // inet_pton needs a NUL-terminated string; anything longer than a domain is refused anyway.
   if (host.empty() || host.size() > kMaxDomainSize) return std::nullopt;
@@ -119,7 +119,8 @@ std::optional<std::vector<std::uint8_t>> encode_address(std::string_view host, s
   return out;
 }
 
-std::vector<std::uint8_t> build_reply(Socks5Reply code, std::string_view bound_host, std::uint16_t bound_port) {
+std::vector<std::uint8_t> build_reply(Socks5Reply code, std::string_view bound_host,
+                                      std::uint16_t bound_port) noexcept {
   auto address = encode_address(bound_host, bound_port);
   if (!address) address = encode_address("0.0.0.0", 0);
   std::vector<std::uint8_t> out{kSocks5Version, static_cast<std::uint8_t>(code), 0x00};
@@ -127,10 +128,10 @@ std::vector<std::uint8_t> build_reply(Socks5Reply code, std::string_view bound_h
   return out;
 }
 
-std::vector<std::uint8_t> build_success_reply(std::string_view bound_host, std::uint16_t bound_port) {
+std::vector<std::uint8_t> build_success_reply(std::string_view bound_host, std::uint16_t bound_port) noexcept {
   return build_reply(Socks5Reply::kSucceeded, bound_host, bound_port);
 }
 
-std::vector<std::uint8_t> build_failure_reply(Socks5Reply code) { return build_reply(code, "0.0.0.0", 0); }
+std::vector<std::uint8_t> build_failure_reply(Socks5Reply code) noexcept { return build_reply(code, "0.0.0.0", 0); }
 
 }  // namespace httvps::tunnel

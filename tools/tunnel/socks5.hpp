@@ -4,7 +4,8 @@
 // calls the parser again until it stops saying kNeedMore. Only "no authentication
 // required" and CONNECT are offered. On kOk the parser reports how many bytes it consumed;
 // anything after them (a request pipelined behind the greeting, application data behind
-// the request) belongs to the next stage and must be kept. Nothing here throws.
+// the request) belongs to the next stage and must be kept. Every function is noexcept
+// (running out of memory terminates).
 //
 // Messages:  greeting  VER=5 NMETHODS=1..255 METHODS[NMETHODS]
 //            request   VER=5 CMD RSV ATYP ADDR PORT(big-endian)
@@ -56,7 +57,7 @@ struct Socks5Greeting {
 
 // Parses the greeting at the start of IN. kNeedMore until it is complete; kError as soon as
 // the bytes so far rule it out (version not 5, zero methods, no 0x00 among the methods).
-Socks5Greeting parse_greeting(std::span<const std::uint8_t> in);
+Socks5Greeting parse_greeting(std::span<const std::uint8_t> in) noexcept;
 
 struct Socks5Target {
   Socks5AddressType type = Socks5AddressType::kIpv4;
@@ -79,19 +80,20 @@ struct Socks5Request {
 
 // Parses the request at the start of IN (the bytes after the greeting). kNeedMore until
 // it is complete; kError as soon as the bytes so far rule it out. RSV is not checked.
-Socks5Request parse_request(std::span<const std::uint8_t> in);
+Socks5Request parse_request(std::span<const std::uint8_t> in) noexcept;
 
 // ATYP + address + big-endian PORT for HOST: dotted IPv4 -> 0x01, IPv6 (brackets allowed)
 // -> 0x04, otherwise a domain name of 1-255 bytes -> 0x03; nullopt for an empty or longer
 // name.
-std::optional<std::vector<std::uint8_t>> encode_address(std::string_view host, std::uint16_t port);
+std::optional<std::vector<std::uint8_t>> encode_address(std::string_view host, std::uint16_t port) noexcept;
 
 // A reply: VER 5, CODE, RSV 0, then BOUND_HOST:BOUND_PORT as encode_address writes it
 // (0.0.0.0:0 when BOUND_HOST cannot be encoded).
-std::vector<std::uint8_t> build_reply(Socks5Reply code, std::string_view bound_host, std::uint16_t bound_port);
+std::vector<std::uint8_t> build_reply(Socks5Reply code, std::string_view bound_host,
+                                      std::uint16_t bound_port) noexcept;
 // The success reply after the upstream connected, with the address it is bound to.
-std::vector<std::uint8_t> build_success_reply(std::string_view bound_host, std::uint16_t bound_port);
+std::vector<std::uint8_t> build_success_reply(std::string_view bound_host, std::uint16_t bound_port) noexcept;
 // A failure reply (CODE 0x01-0x08) with the all-zero IPv4 bound address clients ignore.
-std::vector<std::uint8_t> build_failure_reply(Socks5Reply code);
+std::vector<std::uint8_t> build_failure_reply(Socks5Reply code) noexcept;
 
 }  // namespace httvps::tunnel

@@ -211,7 +211,8 @@ bool append_tunnel_frame(std::vector<std::uint8_t>& out, FrameType type, std::ui
                          std::span<const std::uint8_t> payload) noexcept {
   if (payload.size() > kMaxTunnelPayload) return false;
   std::array<std::uint8_t, kTunnelHeaderSize> header{};
-  if (write_tunnel_header(header, type, flags, stream_id, static_cast<std::uint32_t>(payload.size())) == 0) return false;
+  const auto length = static_cast<std::uint32_t>(payload.size());
+  if (write_tunnel_header(header, type, flags, stream_id, length) == 0) return false;
   out.insert(out.end(), header.begin(), header.end());
   out.insert(out.end(), payload.begin(), payload.end());
   return true;

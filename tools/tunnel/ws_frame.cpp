@@ -210,7 +210,8 @@ HandshakeStatus parse_upgrade_request(std::string_view buffer, std::size_t max_b
     else if (iequals(name, "connection")) connection = join(connection, value);
     else if (iequals(name, "sec-websocket-protocol")) out.protocols = join(out.protocols, value);
     else if (iequals(name, "transfer-encoding")) body = true;
-    else if (iequals(name, "content-length")) body = body || value.empty() || value.find_first_not_of('0') != std::string_view::npos;
+    else if (iequals(name, "content-length"))
+      body = body || value.empty() || value.find_first_not_of('0') != value.npos;
     return true;
   };
   if (!parse_head(buffer.substr(0, end), start_line, field, error)) return HandshakeStatus::kBad;
@@ -230,8 +231,10 @@ HandshakeStatus parse_upgrade_request(std::string_view buffer, std::size_t max_b
     error = "not an HTTP/1.1 request";
   } else if (!is_visible(target) || target.front() != '/') {
     error = "request target is not a path";
-  } else if (host.empty()) {
+  } else if (host.data() == nullptr) {
     error = "missing Host";
+  } else if (!is_visible(host)) {
+    error = "malformed Host";
   } else if (!list_has_token(upgrade, "websocket")) {
     error = "Upgrade does not name websocket";
   } else if (!list_has_token(connection, "upgrade")) {

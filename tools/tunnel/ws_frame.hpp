@@ -73,7 +73,7 @@ struct UpgradeRequest {
 // and CONSUMED is the length of the header block (bytes after it are WebSocket frames).
 // kBad: ERROR says why (lowercase, for logs) and OUT.refusal_status what to answer.
 // Checks: "GET <origin-form> HTTP/1.1", CRLF line ends, well-formed header fields (no
-// folding, no space before the colon, no control bytes), Host present once,
+// folding, no space before the colon, no control bytes), one Host without spaces,
 // Upgrade naming websocket and Connection naming upgrade (tokens, case-insensitive),
 // Sec-WebSocket-Version 13, one Sec-WebSocket-Key that base64-decodes to 16 bytes, no
 // request body (Content-Length other than 0, Transfer-Encoding), the whole header block
@@ -127,7 +127,9 @@ inline constexpr std::size_t kMaxFrameHeader = 14;
 inline constexpr std::size_t kMaxControlPayload = 125;
 
 constexpr bool is_control_opcode(std::uint8_t opcode) noexcept { return (opcode & 0x8) != 0; }
-constexpr bool is_known_opcode(std::uint8_t opcode) noexcept { return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA); }
+constexpr bool is_known_opcode(std::uint8_t opcode) noexcept {
+  return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA);
+}
 
 enum class ParseStatus { kNeedMore, kOk, kError };
 
@@ -145,8 +147,9 @@ struct FramePolicy {
   // true on the server (client frames MUST be masked), false on the client (server
   // frames MUST NOT be).
   bool require_masked = true;
-  // Largest payload of one data frame; longer ones fail with kMessageTooBig (1009).
-  std::uint64_t max_payload = 1 << 20;
+  // Largest payload of one data frame; longer ones fail with kMessageTooBig (1009). The
+  // default is httvps.v1's largest message (1 MiB + 12, docs/protocol.md §2).
+  std::uint64_t max_payload = (1 << 20) + 12;
 };
 
 // Parses the frame header at the start of IN. kNeedMore: IN holds no error so far but
@@ -236,8 +239,9 @@ struct AssemblerResult {
 // headers before the payload arrives), text that is not UTF-8 (1007, as soon as the bad
 // byte arrives), bad close payloads (1002/1007) and any frame after a close (1002).
 // Control frames may come between the fragments of a message. Spans in a result stay
-// valid until the next call. Memory: at most one message's bytes, released after a
-// message larger than 64 KiB.
+// valid until the next call. Calls out of order (more payload than the header announced,
+// end_frame before all of it) fail with 1011 rather than crash. Memory: at most one
+// message's bytes, released when the next message starts if it grew past 64 KiB.
 class MessageAssembler {
  public:
   explicit MessageAssembler(std::uint64_t max_message) noexcept : max_message_(max_message) {}

@@ -53,8 +53,8 @@ void check_request(std::span<const std::uint8_t> in) {
   }
   const Socks5Target& t = r.target;
   if (r.consumed < 4 + 2 + 2 || r.consumed > kSocks5MaxRequestSize) __builtin_trap();  // 1-byte name
-  if (!std::equal(t.address.begin(), t.address.end(), in.begin() + 3, in.begin() + static_cast<std::ptrdiff_t>(r.consumed)) ||
-      t.address.size() != r.consumed - 3) {
+  const auto received = in.subspan(3, r.consumed - 3);
+  if (!std::equal(t.address.begin(), t.address.end(), received.begin(), received.end())) {
     __builtin_trap();
   }
   if (t.port != (in[r.consumed - 2] << 8 | in[r.consumed - 1])) __builtin_trap();
@@ -76,7 +76,8 @@ void check_request(std::span<const std::uint8_t> in) {
   if (reply.size() < 3 + 1 + 1 + 1 + 2 || reply[0] != 5 || reply[1] != 0 || reply[2] != 0) {
     __builtin_trap();
   }
-  if (t.type != Socks5AddressType::kDomain && !std::equal(reply.begin() + 3, reply.end(), t.address.begin(), t.address.end())) {
+  if (t.type != Socks5AddressType::kDomain &&
+      !std::equal(reply.begin() + 3, reply.end(), t.address.begin(), t.address.end())) {
     __builtin_trap();
   }
 }

@@ -92,7 +92,8 @@ void same(const AssemblerResult& a, const AssemblerResult& b) {
 
 void check_header(std::span<const std::uint8_t> buf, const FramePolicy& policy, ParseStatus status,
                   const FrameHeader& h, CloseCode code) {
-  const std::size_t whole = status == ParseStatus::kOk ? h.header_size : std::min<std::size_t>(buf.size(), kMaxFrameHeader);
+  const std::size_t whole =
+      status == ParseStatus::kOk ? h.header_size : std::min<std::size_t>(buf.size(), kMaxFrameHeader);
   for (std::size_t k = 0; k < whole; ++k) {
     FrameHeader p;
     CloseCode c = CloseCode::kNormal;
@@ -114,20 +115,18 @@ void run(std::span<const std::uint8_t> stream, std::uint8_t seed, bool server) {
   Rng rng{0x9E3779B9u ^ (std::uint32_t{seed} * 0x01000193u) ^ (server ? 1u : 2u)};
   const std::uint32_t max_piece = 1 + (seed >> 1) % 64;
 
-  Bytes buffer;       // received, not yet taken
   bool in_payload = false;
   FrameHeader h;
   std::uint64_t offset = 0;
   Bytes frame_payload;  // unmasked payload of the current frame, for `whole`
   Bytes message;        // the expected message: its fragments so far
-  std::size_t at = 0;
-  while (at < stream.size()) {
-    std::size_t piece = std::min<std::size_t>(1 + rng.next() % max_piece, stream.size() - at);
-    buffer.insert(buffer.end(), stream.begin() + static_cast<std::ptrdiff_t>(at),
-                  stream.begin() + static_cast<std::ptrdiff_t>(at + piece));
-    at += piece;
+  std::size_t arrived = 0;  // stream[taken, arrived) is received and not yet taken
+  std::size_t taken = 0;
+  while (arrived < stream.size()) {
+    arrived += std::min<std::size_t>(1 + rng.next() % max_piece, stream.size() - arrived);
     while (true) {
       if (!in_payload) {
+        auto buffer = stream.subspan(taken, arrived - taken);
         CloseCode code = CloseCode::kNormal;
         ParseStatus status = parse_frame_header(buffer, policy, h, code);
         check_header(buffer, policy, status, h, code);
@@ -143,18 +142,19 @@ void run(std::span<const std::uint8_t> stream, std::uint8_t seed, bool server) {
           return;
         }
         check(r.event == AssemblerEvent::kNone);
-        buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(h.header_size));
+        taken += h.header_size;
         in_payload = true;
         offset = 0;
         frame_payload.clear();
       }
       // Payload: take what has arrived, in up to two slices so that unmasking restarts
       // at odd offsets.
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), h.length - offset));
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(arrived - taken, h.length - offset));
       std::size_t first = n == 0 ? 0 : rng.next() % (n + 1);
       for (std::size_t part : {first, n - first}) {
-        Bytes chunk(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(part));
-        buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(part));
+        auto slice = stream.subspan(taken, part);
+        taken += part;
+        Bytes chunk(slice.begin(), slice.end());
         Bytes expected = chunk;
         for (std::size_t i = 0; i < expected.size(); ++i) expected[i] ^= h.mask[(offset + i) % 4];
         apply_mask(chunk, h.mask, offset);
@@ -179,7 +179,10 @@ void run(std::span<const std::uint8_t> stream, std::uint8_t seed, bool server) {
         if (a.text) check(reference_utf8(a.payload));
         message.clear();
       }
-      if (a.event == AssemblerEvent::kClose) check(a.close_code == CloseCode::kNoStatus || is_valid_close_code(static_cast<std::uint16_t>(a.close_code)));
+      if (a.event == AssemblerEvent::kClose) {
+        const auto code = static_cast<std::uint16_t>(a.close_code);
+        check(a.close_code == CloseCode::kNoStatus || is_valid_close_code(code));
+      }
     }
   }
 }
