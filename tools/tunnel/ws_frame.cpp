@@ -156,6 +156,16 @@ std::uint64_t read_be(const std::uint8_t* p, std::size_t n) noexcept {
   return v;
 }
 
+// Stores VALUE in SLOT, refusing a header field that appears twice.
+bool set_once(std::string_view& slot, std::string_view name, std::string_view value, std::string& error) {
+  if (slot.data() != nullptr) {
+    error = "repeated header field '" + std::string(name) + "'";
+    return false;
+  }
+  slot = value;
+  return true;
+}
+
 }  // namespace
 
 bool is_valid_close_code(std::uint16_t code) noexcept {
@@ -194,14 +204,7 @@ HandshakeStatus parse_upgrade_request(std::string_view buffer, std::size_t max_b
   std::string upgrade, connection;
   bool body = false;
   auto field = [&](std::string_view name, std::string_view value) {
-    auto once = [&](std::string_view& slot) {
-      if (slot.data() != nullptr) {
-        error = "repeated header field '" + std::string(name) + "'";
-        return false;
-      }
-      slot = value;
-      return true;
-    };
+    auto once = [&](std::string_view& slot) { return set_once(slot, name, value, error); };
     if (iequals(name, "host")) return once(host);
     if (iequals(name, "sec-websocket-key")) return once(key);
     if (iequals(name, "sec-websocket-version")) return once(version);
@@ -329,14 +332,7 @@ HandshakeStatus parse_upgrade_response(std::string_view buffer, std::size_t max_
   std::string upgrade, connection;
   bool extensions = false;
   auto field = [&](std::string_view name, std::string_view value) {
-    auto once = [&](std::string_view& slot) {
-      if (slot.data() != nullptr) {
-        error = "repeated header field '" + std::string(name) + "'";
-        return false;
-      }
-      slot = value;
-      return true;
-    };
+    auto once = [&](std::string_view& slot) { return set_once(slot, name, value, error); };
     if (iequals(name, "sec-websocket-accept")) return once(accept);
     if (iequals(name, "sec-websocket-protocol")) return once(selected);
     if (iequals(name, "upgrade")) upgrade = join(upgrade, value);

@@ -2,23 +2,16 @@
 #include <thread>
 
 #include "core/admin/resource_ops.hpp"
+#include "core/testing/failure.hpp"
 #include "core/testing/test_db.hpp"
 #include "core/units.hpp"
 
 using namespace httvps;
 using namespace httvps::admin;
+using httvps::testing::code_of;
 using httvps::testing::TestDb;
 
 namespace {
-
-ExitCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Failure& e) {
-    return e.code();
-  }
-  return ExitCode::kOk;
-}
 
 void seed(Context& ctx) {
   create_record(ctx, resource("plan"), {{"name", "basic"}, {"data_limit", "10GB"}, {"duration", "30d"}, {"device_limit", "2"}});

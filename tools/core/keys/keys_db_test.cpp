@@ -6,22 +6,15 @@
 #include "core/crypto.hpp"
 #include "core/keys/issue.hpp"
 #include "core/links.hpp"
+#include "core/testing/failure.hpp"
 #include "core/testing/test_db.hpp"
 #include "core/units.hpp"
 
 using namespace httvps;
+using httvps::testing::code_of;
 using httvps::testing::TestDb;
 
 namespace {
-
-ExitCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Failure& e) {
-    return e.code();
-  }
-  return ExitCode::kOk;
-}
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
