@@ -9,7 +9,8 @@
 # Environment (defaults in brackets):
 #   HTTVPS_BIN_DIR   the binaries to measure [build/release/bin]
 #   DURATION         wrk run per target, as wrk takes it (30s, 1m) [10s]
-#   WARMUP           wrk warm-up per target, not reported [2s]
+#   WARMUP           wrk warm-up per target and round, not reported [2s]
+#   ROUNDS           run the list of targets this many times; figures cover all rounds [1]
 #   CONNECTIONS      wrk connections [8]
 #   THREADS          wrk threads [2]
 #   FCGI_CHILDREN    fcgiwrap -c, CGIs run at once per fcgiwrap [2, as templates/nginx]
@@ -19,9 +20,9 @@
 #   PGBOUNCER_POOL_MODE  transaction or session [transaction]
 #   PGBOUNCER_POOL_SIZE  server connections per pool [4]
 #   ASYNC_COMMIT     1: also measure validate-device with synchronous_commit=off [0]
-#   VARIANT          another validate-device binary to measure beside the built one, e.g.
-#                    one from bench/profile_cgi.sh SAVE_VARIANTS=DIR [none]
-#   VARIANT_NAME     its label in the table [the file name]
+#   VARIANTS         other validate-device binaries to measure beside the built one,
+#                    space-separated paths, e.g. from bench/profile_cgi.sh SAVE_VARIANTS=DIR;
+#                    each is labelled with its file name [none]
 #
 # Everything runs on this machine, on loopback and Unix sockets: PostgreSQL (a private
 # cluster from ci/pg-cluster.sh with its durable defaults: fsync and synchronous_commit
@@ -36,6 +37,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-8}
 THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-1}
 FCGI_CHILDREN=${FCGI_CHILDREN:-2}
 DEVICES=${DEVICES:-16}
 GATEWAYS=${GATEWAYS:-4}
@@ -43,7 +45,7 @@ PGBOUNCER=${PGBOUNCER:-0}
 PGBOUNCER_POOL_MODE=${PGBOUNCER_POOL_MODE:-transaction}
 PGBOUNCER_POOL_SIZE=${PGBOUNCER_POOL_SIZE:-4}
 ASYNC_COMMIT=${ASYNC_COMMIT:-0}
-VARIANT=${VARIANT:-}
+VARIANTS=${VARIANTS:-}
 
 BENCH_NAME=bench/cgi.sh
 # shellcheck source=bench/lib.sh
@@ -62,7 +64,7 @@ seconds_of() {
 for v in DURATION WARMUP; do
   [[ "${!v}" =~ ^[0-9]+[smh]?$ ]] || die "$v must look like 10s, 2m or 1h, not '${!v}'"
 done
-for v in CONNECTIONS THREADS FCGI_CHILDREN DEVICES GATEWAYS PGBOUNCER_POOL_SIZE; do
+for v in ROUNDS CONNECTIONS THREADS FCGI_CHILDREN DEVICES GATEWAYS PGBOUNCER_POOL_SIZE; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 [ "$THREADS" -le "$CONNECTIONS" ] || die "THREADS ($THREADS) must not exceed CONNECTIONS ($CONNECTIONS)"
@@ -75,11 +77,12 @@ done
 for t in wrk nginx fcgiwrap cc curl jq openssl setsid; do
   command -v "$t" >/dev/null || die "$t not found (apt-get install -y wrk nginx-light fcgiwrap gcc curl jq openssl)"
 done
-if [ -n "$VARIANT" ]; then
-  [ -x "$VARIANT" ] || die "VARIANT '$VARIANT' is not an executable"
-  VARIANT=$(cd "$(dirname "$VARIANT")" && pwd)/$(basename "$VARIANT")
-  VARIANT_NAME=${VARIANT_NAME:-$(basename "$VARIANT")}
-fi
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install -y time)"
+variants=()
+for v in $VARIANTS; do
+  [ -x "$v" ] || die "variant '$v' is not an executable"
+  variants+=("$(cd "$(dirname "$v")" && pwd)/$(basename "$v")")
+done
 if [ "$PGBOUNCER" = 1 ]; then command -v pgbouncer >/dev/null || die "pgbouncer not found (apt-get install -y pgbouncer)"; fi
 
 bench_init
@@ -90,26 +93,28 @@ bench_machine
 echo "nginx:      $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes 1"
 echo "fcgiwrap:   $(dpkg-query -W -f='${Version}' fcgiwrap 2>/dev/null || echo unknown) (-c $FCGI_CHILDREN)"
 if [ "$PGBOUNCER" = 1 ]; then echo "pgbouncer:  $PGBOUNCER_POOL_MODE pooling, pool size $PGBOUNCER_POOL_SIZE"; fi
-echo "wrk:        $(wrk -v 2>&1 | head -1 | awk '{print $2}') -t $THREADS -c $CONNECTIONS -d $DURATION (warm-up $WARMUP)"
+echo "wrk:        $(wrk -v 2>&1 | head -1 | awk '{print $2}') -t $THREADS -c $CONNECTIONS -d $DURATION (warm-up $WARMUP), $ROUNDS round(s)"
 echo "binaries:   $BIN_DIR ($("$BIN_DIR/validate-device" --version))"
-if [ -n "$VARIANT" ]; then echo "variant:    $VARIANT_NAME = $VARIANT"; fi
+for v in "${variants[@]}"; do echo "variant:    $v"; done
 
 # ---- PostgreSQL, data -----------------------------------------------------------------
 
 bench_cluster
 
+# One nginx server per configuration, so that each sees the same paths: the base port,
+# pgbouncer, async commit, then two per variant (direct, pgbouncer).
+nports=$((3 + 2 * ${#variants[@]}))
 port=
 for ((i = 0; i < 100; i++)); do
   p=$((20000 + RANDOM % 40000))
   free=1
-  for ((j = 0; j < 5; j++)); do
+  for ((j = 0; j < nports; j++)); do
     if web_port_in_use "$((p + j))"; then free=0; break; fi
   done
   if [ "$free" = 1 ]; then port=$p; break; fi
 done
-[ -n "$port" ] || die "no five free consecutive loopback ports found"
-# One nginx server per configuration, so every one sees the same paths.
-port_pgb=$((port + 1)) port_async=$((port + 2)) port_variant=$((port + 3)) port_variant_pgb=$((port + 4))
+[ -n "$port" ] || die "no $nports free consecutive loopback ports found"
+port_pgb=$((port + 1)) port_async=$((port + 2)) port_variants=$((port + 3))
 
 bench_config "$tmp/direct.toml" "$db_url"
 export HTTVPS_CONFIG="$tmp/direct.toml"
@@ -148,7 +153,7 @@ start_fcgiwrap() {  # start_fcgiwrap SOCKET PROGRAM...: one fcgiwrap allowed to 
   for ((i = 0; i < 50; i++)); do [ -S "$sock_path" ] && return 0; sleep 0.1; done
   die "fcgiwrap did not create $sock_path"
 }
-start_fcgiwrap "$tmp/run/httvps.sock" "$BIN_DIR/httvps" "$BIN_DIR/validate-device" ${VARIANT:+"$VARIANT"}
+start_fcgiwrap "$tmp/run/httvps.sock" "$BIN_DIR/httvps" "$BIN_DIR/validate-device" "${variants[@]}"
 start_fcgiwrap "$tmp/run/trivial.sock" "$tmp/trivial_cgi"
 
 api_locations() {  # api_locations CONFIG [VALIDATE-DEVICE]: the httvps routes of templates/nginx/local.conf.in
@@ -214,18 +219,18 @@ EOF
     api_locations "$tmp/async.toml"
     echo "    }"
   fi
-  if [ -n "$VARIANT" ]; then
+  for ((i = 0; i < ${#variants[@]}; i++)); do
     echo "    server {"
-    echo "        listen 127.0.0.1:$port_variant;"
-    api_locations "$tmp/direct.toml" "$VARIANT"
+    echo "        listen 127.0.0.1:$((port_variants + 2 * i));"
+    api_locations "$tmp/direct.toml" "${variants[$i]}"
     echo "    }"
     if [ "$PGBOUNCER" = 1 ]; then
       echo "    server {"
-      echo "        listen 127.0.0.1:$port_variant_pgb;"
-      api_locations "$tmp/pgbouncer.toml" "$VARIANT"
+      echo "        listen 127.0.0.1:$((port_variants + 2 * i + 1));"
+      api_locations "$tmp/pgbouncer.toml" "${variants[$i]}"
       echo "    }"
     fi
-  fi
+  done
   echo "}"
 } >"$tmp/nginx/nginx.conf"
 nginx -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" 2>"$tmp/logs/nginx-start.err" ||
@@ -249,12 +254,13 @@ fi
 if [ "$ASYNC_COMMIT" = 1 ]; then
   targets+=("validate-device, async commit|http://127.0.0.1:$port_async/api/v1/validate-device|lua")
 fi
-if [ -n "$VARIANT" ]; then
-  targets+=("$VARIANT_NAME|http://127.0.0.1:$port_variant/api/v1/validate-device|lua")
+for ((i = 0; i < ${#variants[@]}; i++)); do
+  name=$(basename "${variants[$i]}")
+  targets+=("$name|http://127.0.0.1:$((port_variants + 2 * i))/api/v1/validate-device|lua")
   if [ "$PGBOUNCER" = 1 ]; then
-    targets+=("$VARIANT_NAME, pgbouncer|http://127.0.0.1:$port_variant_pgb/api/v1/validate-device|lua")
+    targets+=("$name, pgbouncer|http://127.0.0.1:$((port_variants + 2 * i + 1))/api/v1/validate-device|lua")
   fi
-fi
+done
 
 # Every target must answer 200 (and validate-device "allowed") before it is measured.
 read -r gw0 tok0 <"$tmp/pairs.txt"
@@ -263,10 +269,9 @@ for t in "${targets[@]}"; do
   if [ -n "$lua" ]; then
     code=$(curl -sS -o "$tmp/answer" -w '%{http_code}' --max-time 10 -X POST -H "Authorization: Bearer $gw0" \
       -H 'Content-Type: application/json' --data-binary "{\"token\":\"$tok0\"}" "$url")
-    [ "$code" = 200 ] && [ "$(jq -r .verdict "$tmp/answer" 2>/dev/null)" = allowed ] ||
+    if [ "$code" != 200 ] || [ "$(jq -r .verdict "$tmp/answer" 2>/dev/null)" != allowed ]; then
       die "$name: expected 200 allowed, got $code: $(head -c 300 "$tmp/answer")"
-    # Timestamps must read the same through every path (TimeZone=UTC in the session).
-    jq -e '.limits.expires_at | test("Z$")' "$tmp/answer" >/dev/null || die "$name: expires_at is not UTC: $(cat "$tmp/answer")"
+    fi
   else
     code=$(curl -sS -o "$tmp/answer" -w '%{http_code}' --max-time 10 "$url")
     [ "$code" = 200 ] || die "$name: expected 200, got $code: $(head -c 300 "$tmp/answer")"
@@ -285,36 +290,126 @@ run_wrk() {  # run_wrk DURATION URL LUA OUT
   if [ -n "$lua" ]; then args=(-s "$root/bench/validate.lua"); fi
   args+=(-t "$THREADS" -c "$CONNECTIONS" -d "$d" --latency --timeout 10s "$url")
   if [ -n "$lua" ]; then args+=(-- "$tmp/pairs.txt"); fi
-  timeout $(($(seconds_of "$d") + 60)) wrk "${args[@]}" >"$out" 2>&1 || die "wrk failed on $url: $(tail -5 "$out")"
+  # GNU time adds wrk's own CPU seconds ("wrk-cpu USER SYSTEM") to the end of the output.
+  timeout $(($(seconds_of "$d") + 60)) /usr/bin/time -f 'wrk-cpu %U %S' wrk "${args[@]}" >"$out" 2>&1 ||
+    die "wrk failed on $url: $(tail -5 "$out")"
 }
 
-results=()
+# Jiffies all CPUs spent busy, and in total, from /proc/stat: how saturated the machine was
+# and how much CPU (wrk, nginx, fcgiwrap, the CGIs, pgbouncer, PostgreSQL) a request cost.
+cpu_jiffies() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t}' /proc/stat; }
+hz=$(getconf CLK_TCK)
+
+# CPU jiffies (user + system) of the long-lived parts of the stack: "fcgiwrap" (its own
+# processes; the CGIs it starts are reaped without their times being kept), "postgres"
+# (the postmaster with its reaped backends, and its live children), "pgbouncer", "nginx".
+# wrk reports its own; the CGIs and the kernel's own work are what remains.
+postmaster=$(head -1 "$(cat "$tmp/pg/location")/data/postmaster.pid")
+nginx_pid=$(cat "$tmp/run/nginx.pid")
+if ! [[ "$postmaster" =~ ^[0-9]+$ ]] || ! [[ "$nginx_pid" =~ ^[0-9]+$ ]]; then
+  die "cannot read the postmaster's and nginx's PIDs"
+fi
+part_jiffies() {  # prints "fcgiwrap postgres pgbouncer nginx" jiffies, or nothing on failure
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$postmaster" -v ng="$nginx_pid" -v owned=" ${_bench_owned[*]} " '
+    {
+      pid = $1; line = $0; sub(/^.*\) /, "", line); n = split(line, f, " ")
+      if (n < 15) next
+      comm = $0; sub(/^[^(]*\(/, "", comm); sub(/\).*$/, "", comm)
+      # f[1] state, f[2] ppid, f[3] pgrp, f[12..15] utime stime cutime cstime
+      own = f[12] + f[13]; all = own + f[14] + f[15]
+      if (pid == pm) { c["postgres"] += all; seen_pm = 1 }
+      else if (f[2] == pm) c["postgres"] += own
+      else if (f[3] == ng) { c["nginx"] += own; seen_ng = 1 }
+      else if (index(owned, " " f[3] " ") && comm == "fcgiwrap") c["cgi"] += own
+      else if (index(owned, " " f[3] " ") && comm == "pgbouncer") c["pgbouncer"] += own
+    }
+    END { if (seen_pm && seen_ng) printf "%d %d %d %d\n", c["cgi"], c["postgres"], c["pgbouncer"], c["nginx"] }'
+}
+
+# One measurement per line in $tmp/runs.tsv: target index, requests, seconds, p50 ms,
+# p99 ms, busy jiffies, all jiffies, then the jiffies of fcgiwrap, postgres, pgbouncer,
+# nginx and wrk. With ROUNDS > 1 the whole list of targets is run
+# ROUNDS times, so that load which comes and goes meets every target.
+: >"$tmp/runs.tsv"
+for ((round = 1; round <= ROUNDS; round++)); do
+  for ((k = 0; k < ${#targets[@]}; k++)); do
+    IFS='|' read -r name url lua <<<"${targets[$k]}"
+    echo "== round $round of $ROUNDS: $name: $url" >&2
+    if [ "$(seconds_of "$WARMUP")" -gt 0 ]; then run_wrk "$WARMUP" "$url" "$lua" "$tmp/warmup.txt"; fi
+    out="$tmp/wrk-$round-$k.txt"
+    read -r cpu_busy0 cpu_all0 < <(cpu_jiffies)
+    j_cgi0='' j_cgi1=''
+    read -r j_cgi0 j_pg0 j_pgb0 j_ngx0 < <(part_jiffies) || true
+    run_wrk "$DURATION" "$url" "$lua" "$out"
+    read -r cpu_busy1 cpu_all1 < <(cpu_jiffies)
+    read -r j_cgi1 j_pg1 j_pgb1 j_ngx1 < <(part_jiffies) || true
+    p50=$(awk '$1 == "50%" {print $2}' "$out")
+    p99=$(awk '$1 == "99%" {print $2}' "$out")
+    total=$(awk '/ requests in / {print $1}' "$out")
+    secs=$(awk '/ requests in / {sub(/s,$/, "", $4); print $4}' "$out")
+    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")
+    sockerr=$(sed -n 's/^ *Socket errors: //p' "$out")
+    if [ -z "$total" ] || [ -z "$secs" ] || [ -z "$p50" ] || [ -z "$p99" ]; then
+      die "$name: cannot read wrk output: $(cat "$out")"
+    fi
+    [ -z "$non2xx" ] || die "$name: $non2xx of $total responses were not 2xx/3xx; wrk said: $(cat "$out")"
+    [ -z "$sockerr" ] || die "$name: socket errors ($sockerr); wrk said: $(cat "$out")"
+    j_wrk=$(awk -v hz="$hz" '$1 == "wrk-cpu" {printf "%.0f", ($2 + $3) * hz}' "$out")
+    if [ -n "$j_cgi0" ] && [ -n "$j_cgi1" ] && [ -n "$j_wrk" ]; then
+      parts="$((j_cgi1 - j_cgi0))\t$((j_pg1 - j_pg0))\t$((j_pgb1 - j_pgb0))\t$((j_ngx1 - j_ngx0))\t$j_wrk"
+    else
+      note "$name: could not read the CPU of every part this round; left out of the second table"
+      parts="-\t-\t-\t-\t-"
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%b\n' "$k" "$total" "$secs" "$(to_ms "$p50")" "$(to_ms "$p99")" \
+      $((cpu_busy1 - cpu_busy0)) $((cpu_all1 - cpu_all0)) "$parts" >>"$tmp/runs.tsv"
+  done
+done
+
+# Per target: requests/s over all rounds; p50 and p99 as the median of the rounds' figures;
+# CPU busy share and CPU milliseconds per request over all rounds.
+summary() {  # summary INDEX -> "rps p50 p99 requests busy cpu_ms"
+  awk -F'\t' -v k="$1" -v hz="$hz" '
+    function median(a, n,   i, j, t) {
+      for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      return a[int((n + 1) / 2)]
+    }
+    $1 == k { n++; req += $2; sec += $3; p50[n] = $4; p99[n] = $5; busy += $6; all += $7 }
+    END { printf "%.1f %.2f %.2f %d %.0f%% %.2f\n", req / sec, median(p50, n), median(p99, n), req,
+          100 * busy / all, busy * 1000 / hz / req }' "$tmp/runs.tsv"
+}
 trivial_rps=
-for t in "${targets[@]}"; do
-  IFS='|' read -r name url lua <<<"$t"
-  echo "== $name: $url" >&2
-  if [ "$(seconds_of "$WARMUP")" -gt 0 ]; then run_wrk "$WARMUP" "$url" "$lua" "$tmp/warmup.txt"; fi
-  out="$tmp/wrk-${#results[@]}.txt"
-  run_wrk "$DURATION" "$url" "$lua" "$out"
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-  p50=$(awk '$1 == "50%" {print $2}' "$out")
-  p99=$(awk '$1 == "99%" {print $2}' "$out")
-  total=$(awk '/requests in/ {print $1}' "$out")
-  non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")
-  sockerr=$(sed -n 's/^ *Socket errors: //p' "$out")
-  [ -n "$rps" ] && [ -n "$p50" ] && [ -n "$p99" ] || die "$name: cannot read wrk output: $(cat "$out")"
-  [ -z "$non2xx" ] || die "$name: $non2xx of $total responses were not 2xx/3xx; wrk said: $(cat "$out")"
-  [ -z "$sockerr" ] || die "$name: socket errors ($sockerr); wrk said: $(cat "$out")"
-  if [ "$name" = "trivial C CGI" ]; then trivial_rps=$rps; fi
-  results+=("$name|$rps|$(to_ms "$p50")|$(to_ms "$p99")|$total")
+for ((k = 0; k < ${#targets[@]}; k++)); do
+  if [ "${targets[$k]%%|*}" = "trivial C CGI" ]; then read -r trivial_rps _ < <(summary "$k"); fi
 done
 
 echo
-echo "== results: $DURATION per target, $CONNECTIONS connections, $THREADS wrk threads, fcgiwrap -c $FCGI_CHILDREN, load avg at end $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| %-30s | %10s | %9s | %9s | %10s | %9s |\n' target "requests/s" "p50 ms" "p99 ms" "requests" "vs trivial"
-printf '| %-30s | %10s | %9s | %9s | %10s | %9s |\n' "$(printf -- '-%.0s' {1..30})" "---------:" "--------:" "--------:" "---------:" "--------:"
-for r in "${results[@]}"; do
-  IFS='|' read -r name rps p50 p99 total <<<"$r"
+echo "== results: $ROUNDS x $DURATION per target, $CONNECTIONS connections, $THREADS wrk threads, fcgiwrap -c $FCGI_CHILDREN, load avg at end $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '| %-44s | %10s | %9s | %9s | %10s | %8s | %10s | %10s |\n' target "requests/s" "p50 ms" "p99 ms" "requests" \
+  "CPU busy" "CPU ms/req" "vs trivial"
+printf '| %-44s | %10s | %9s | %9s | %10s | %8s | %10s | %10s |\n' "$(printf -- '-%.0s' {1..44})" "---------:" \
+  "--------:" "--------:" "---------:" "-------:" "---------:" "---------:"
+for ((k = 0; k < ${#targets[@]}; k++)); do
+  read -r rps p50 p99 total busy cpu_ms < <(summary "$k")
   ratio=$(awk -v a="$rps" -v b="$trivial_rps" 'BEGIN { printf "%.3f", a / b }')
-  printf '| %-30s | %10.1f | %9s | %9s | %10s | %9s |\n' "$name" "$rps" "$p50" "$p99" "$total" "$ratio"
+  printf '| %-44s | %10s | %9s | %9s | %10s | %8s | %10s | %10s |\n' "${targets[$k]%%|*}" "$rps" "$p50" "$p99" \
+    "$total" "$busy" "$cpu_ms" "$ratio"
+done
+
+# Where the CPU of a request went, over all rounds, in milliseconds per request.
+echo
+echo "== CPU per request by part of the stack, ms (user + system; the CGIs and the kernel's own work by difference)"
+printf '| %-44s | %8s | %10s | %9s | %7s | %8s | %7s | %18s |\n' target total PostgreSQL pgbouncer nginx fcgiwrap wrk \
+  "CGIs, kernel, rest"
+printf '| %-44s | %8s | %10s | %9s | %7s | %8s | %7s | %18s |\n' "$(printf -- '-%.0s' {1..44})" "-------:" \
+  "---------:" "--------:" "------:" "-------:" "------:" "-----------------:"
+for ((k = 0; k < ${#targets[@]}; k++)); do
+  awk -F'\t' -v k="$k" -v hz="$hz" -v name="${targets[$k]%%|*}" '
+    $1 == k && $8 != "-" { req += $2; busy += $6; fw += $8; pg += $9; pgb += $10; ngx += $11; w += $12 }
+    END {
+      if (req == 0) { printf "| %-44s | %8s | %10s | %9s | %7s | %8s | %7s | %18s |\n", name, "-", "-", "-", "-", "-", "-", "-"; exit }
+      f = 1000 / hz / req
+      printf "| %-44s | %8.2f | %10.2f | %9.2f | %7.2f | %8.2f | %7.2f | %18.2f |\n", name, busy * f, pg * f, pgb * f,
+        ngx * f, fw * f, w * f, (busy - pg - pgb - ngx - fw - w) * f
+    }' "$tmp/runs.tsv"
 done
