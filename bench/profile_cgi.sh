@@ -151,7 +151,7 @@ if [ "$RELINK" = 1 ]; then
   perl -0pi -e '
     s/UPDATE gateways SET last_heartbeat_at = now\(\), last_address = \$2 WHERE id = \$1;/UPDATE gateways SET last_heartbeat_at = now(), last_address = \$2 WHERE id = \$1\n   AND (last_heartbeat_at IS NULL OR last_heartbeat_at < now() - interval \x2730 seconds\x27 OR last_address IS DISTINCT FROM \$2);/ or die "gateway_touch not found\n";
     s/UPDATE devices SET last_seen_at = now\(\), hwid = coalesce\(hwid, \$2\) WHERE id = \$1;/UPDATE devices SET last_seen_at = now(), hwid = coalesce(hwid, \$2) WHERE id = \$1\n   AND (last_seen_at IS NULL OR last_seen_at < now() - interval \x2760 seconds\x27 OR (hwid IS NULL AND \$2::text IS NOT NULL));/ or die "device_seen not found\n";
-  ' "$rl/sql_files.cpp" 2>>"$tmp/logs/relink.log" || die "patching the queries failed: $(tail -2 "$tmp/logs/relink.log")"
+  ' "$rl/sql_files.cpp" 2>>"$tmp/logs/relink.log" || die "patching the queries failed (did they change? RELINK=0 skips the variants): $(tail -2 "$tmp/logs/relink.log")"
   sf_cmd=$(sed -e "s| -o [^ ]*sql_files.cpp.o| -o $rl/sql_files.cpp.o|" -e "s| -c [^ ]*sql_files.cpp| -c $rl/sql_files.cpp|" <<<"$sf_cmd")
   sf_cmd=$(sed -e "s| -o [^ ]*sql_files.cpp.o| -o $rl/sql_files.cpp.o|" -e "s| -c [^ ]*sql_files.cpp| -c $rl/sql_files.cpp|" <<<"$sf_cmd")
   (cd "$sf_dir" && eval "$sf_cmd") >>"$tmp/logs/relink.log" 2>&1 || die "compiling the patched sql_files.cpp failed: $(tail -5 "$tmp/logs/relink.log")"

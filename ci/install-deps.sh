@@ -12,8 +12,8 @@ packages=(
   clang libclang-rt-14-dev
   # local stack and system tests
   postgresql postgresql-client nginx-light fcgiwrap curl jq procps psmisc openssl python3
-  # real peers: a Shadowsocks node and client; load generator for bench/
-  shadowsocks-libev wrk
+  # real peers: a Shadowsocks node and client; load generators and a pooler for bench/
+  shadowsocks-libev wrk hyperfine pgbouncer
 )
 
 missing=()
@@ -43,4 +43,5 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
 fi
 "${sudo_cmd[@]}" service nginx stop >/dev/null 2>&1 || true
 "${sudo_cmd[@]}" service shadowsocks-libev stop >/dev/null 2>&1 || true
+"${sudo_cmd[@]}" service pgbouncer stop >/dev/null 2>&1 || true
 echo "install-deps: done" >&2
