@@ -5,20 +5,15 @@
 #include <random>
 #include <vector>
 
+#include "tunnel/test_bytes.hpp"
+
 using namespace httvps::tunnel;
 using namespace std::chrono_literals;
 
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes bytes(std::initializer_list<int> list) {
-  Bytes out;
-  for (int b : list) out.push_back(static_cast<std::uint8_t>(b));
-  return out;
-}
-
-Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+using testing::Bytes;
+using testing::bytes;
 
 // A raw header, so that tests can build what the writer refuses to.
 Bytes header(int type, int flags, std::uint32_t stream, std::uint32_t length, int reserved = 0) {

@@ -157,6 +157,14 @@ std::uint64_t read_be(const std::uint8_t* p, std::size_t n) noexcept {
 }
 
 // Stores VALUE in SLOT, refusing a header field that appears twice.
+// Appends "Sec-WebSocket-Protocol: PROTOCOL" when one is named (request and response alike).
+void append_protocol_field(std::string& out, std::string_view protocol) {
+  if (protocol.empty()) return;
+  out += "Sec-WebSocket-Protocol: ";
+  out += protocol;
+  out += "\r\n";
+}
+
 bool set_once(std::string_view& slot, std::string_view name, std::string_view value, std::string& error) {
   if (slot.data() != nullptr) {
     error = "repeated header field '" + std::string(name) + "'";
@@ -278,11 +286,7 @@ std::string build_upgrade_response(std::string_view key, std::string_view protoc
       "Sec-WebSocket-Accept: ";
   out += websocket_accept(key);
   out += "\r\n";
-  if (!protocol.empty()) {
-    out += "Sec-WebSocket-Protocol: ";
-    out += protocol;
-    out += "\r\n";
-  }
+  append_protocol_field(out, protocol);
   out += "\r\n";
   return out;
 }
@@ -312,11 +316,7 @@ std::string build_upgrade_request(std::string_view host, std::string_view path, 
   out += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
   out += key;
   out += "\r\nSec-WebSocket-Version: 13\r\n";
-  if (!protocol.empty()) {
-    out += "Sec-WebSocket-Protocol: ";
-    out += protocol;
-    out += "\r\n";
-  }
+  append_protocol_field(out, protocol);
   out += "\r\n";
   return out;
 }

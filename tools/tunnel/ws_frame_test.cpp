@@ -5,19 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "tunnel/test_bytes.hpp"
+
 using namespace httvps::tunnel;
 
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes bytes(std::initializer_list<int> list) {
-  Bytes out;
-  for (int b : list) out.push_back(static_cast<std::uint8_t>(b));
-  return out;
-}
-
-Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+using testing::Bytes;
+using testing::bytes;
 
 std::string text(std::span<const std::uint8_t> b) { return std::string(b.begin(), b.end()); }
 
