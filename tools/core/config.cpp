@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "core/error.hpp"
+#include "core/hostport.hpp"
 #include "core/links.hpp"
 #include "core/log.hpp"
 
@@ -112,6 +113,59 @@ void walk(Config& config, const toml::table& table, const std::string& prefix, c
   }
 }
 
+void check_range(std::int64_t value, std::int64_t lo, std::int64_t hi, const char* key) {
+  if (value < lo || value > hi) {
+    throw config_error(std::string("'") + key + "' must be between " + std::to_string(lo) + " and " +
+                       std::to_string(hi) + ", not " + std::to_string(value));
+  }
+}
+
+// The [gateway] keys, checked for every binary so that --check-config anywhere catches them.
+void validate_gateway(const Config& c) {
+  if (!parse_host_port(c.gateway_listen)) {
+    throw config_error("'gateway.listen' must be HOST:PORT, not '" + c.gateway_listen + "'");
+  }
+  if (!c.gateway_admin_listen.empty()) {
+    auto admin = parse_host_port(c.gateway_admin_listen);
+    if (!admin) throw config_error("'gateway.admin_listen' must be HOST:PORT, not '" + c.gateway_admin_listen + "'");
+    if (admin->host != "127.0.0.1" && admin->host != "::1" && admin->host != "localhost") {
+      throw config_error("'gateway.admin_listen' must be a loopback address (metrics are not for the internet)");
+    }
+  }
+  if (c.gateway_tls_cert.empty() != c.gateway_tls_key.empty()) {
+    throw config_error("set both 'gateway.tls_cert' and 'gateway.tls_key', or neither (plain WebSocket)");
+  }
+  if (!c.gateway_path.starts_with('/') || c.gateway_path.size() > 256) {
+    throw config_error("'gateway.path' must be an absolute path of at most 256 characters");
+  }
+  for (char ch : c.gateway_path) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7F || ch == '?' || ch == '#') {
+      throw config_error("'gateway.path' must not hold spaces, control characters, '?' or '#'");
+    }
+  }
+  if (!c.gateway_control_url.starts_with("http://") && !c.gateway_control_url.starts_with("https://")) {
+    throw config_error("'gateway.control_url' must be an http:// or https:// URL, not '" + c.gateway_control_url + "'");
+  }
+  if (!c.gateway_credential.empty() && !c.gateway_credential_file.empty()) {
+    throw config_error("set 'gateway.credential' or 'gateway.credential_file', not both");
+  }
+  if (c.gateway_unreachable_policy != "cached" && c.gateway_unreachable_policy != "refuse") {
+    throw config_error("'gateway.unreachable_policy' must be cached or refuse, not '" + c.gateway_unreachable_policy + "'");
+  }
+  const std::string& up = c.gateway_upstream;
+  if (up != "nodes" && up != "direct" && up != "echo" && up != "discard") {
+    throw config_error("'gateway.upstream' must be nodes, direct, echo or discard, not '" + up + "'");
+  }
+  check_range(c.gateway_threads, 0, 256, "gateway.threads");
+  check_range(c.gateway_validate_timeout_ms, 100, 60000, "gateway.validate_timeout_ms");
+  check_range(c.gateway_stale_seconds, 0, 86400, "gateway.stale_seconds");
+  check_range(c.gateway_connect_timeout_ms, 100, 60000, "gateway.connect_timeout_ms");
+  check_range(c.gateway_max_streams, 1, 65536, "gateway.max_streams");
+  check_range(c.gateway_window, 16384, 16777216, "gateway.window");
+  check_range(c.gateway_max_connections, 1, 1000000, "gateway.max_connections");
+  check_range(c.gateway_drain_seconds, 0, 3600, "gateway.drain_seconds");
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw config_error("cannot read config file '" + path + "'");
@@ -135,8 +189,33 @@ const std::vector<ConfigKey>& config_keys() {
       {"secrets.key_file", &Config::secrets_key_file, "file holding secrets.key (preferred over inline)"},
       {"cgi.max_body_bytes", &Config::cgi_max_body_bytes, "largest accepted request body, in bytes"},
       {"cgi.cors_origin", &Config::cgi_cors_origin, "the admin panel's origin allowed by CORS; empty: none"},
+      {"admin.token_ttl", &Config::admin_token_ttl, "seconds an admin API login token stays valid (60-86400)"},
+      {"admin.token_key_file", &Config::admin_token_key_file,
+       "file holding a base64 32-byte key that signs admin tokens; empty: derived from secrets.key"},
       {"public.api_url", &Config::public_api_url, "base URL at which clients reach the CGI endpoints"},
       {"public.gateway_url", &Config::public_gateway_url, "wss:// URL at which clients reach the gateway"},
+      {"gateway.name", &Config::gateway_name, "the gateway's name in session ids and logs; empty: the host name"},
+      {"gateway.listen", &Config::gateway_listen, "HOST:PORT the tunnel listens on"},
+      {"gateway.tls_cert", &Config::gateway_tls_cert, "PEM certificate chain; empty (with tls_key): plain WebSocket behind a proxy"},
+      {"gateway.tls_key", &Config::gateway_tls_key, "PEM private key of tls_cert; both are re-read on SIGHUP"},
+      {"gateway.path", &Config::gateway_path, "the WebSocket path clients request"},
+      {"gateway.threads", &Config::gateway_threads, "event loops, one thread each; 0: one per core"},
+      {"gateway.admin_listen", &Config::gateway_admin_listen, "loopback HOST:PORT of /metrics and /healthz; empty: off"},
+      {"gateway.control_url", &Config::gateway_control_url, "base URL of the CGI API that serves /api/v1/validate-device"},
+      {"gateway.credential", &Config::gateway_credential, "the gateway's htg_ credential (httvps gateway add)", true},
+      {"gateway.credential_file", &Config::gateway_credential_file, "file holding gateway.credential (preferred over inline)"},
+      {"gateway.validate_timeout_ms", &Config::gateway_validate_timeout_ms, "timeout of one validate-device call"},
+      {"gateway.unreachable_policy", &Config::gateway_unreachable_policy,
+       "when validate-device cannot be reached: cached (reuse a recent answer) or refuse"},
+      {"gateway.stale_seconds", &Config::gateway_stale_seconds, "how long past its TTL 'cached' may reuse an allowed answer"},
+      {"gateway.upstream", &Config::gateway_upstream, "nodes (Shadowsocks to the device's nodes), direct, echo or discard"},
+      {"gateway.allow_private_targets", &Config::gateway_allow_private_targets,
+       "let streams reach loopback, private and link-local addresses"},
+      {"gateway.connect_timeout_ms", &Config::gateway_connect_timeout_ms, "timeout of one upstream connect attempt"},
+      {"gateway.max_streams", &Config::gateway_max_streams, "streams one connection may have open at once"},
+      {"gateway.window", &Config::gateway_window, "initial per-stream flow-control window in bytes (16 KiB to 16 MiB)"},
+      {"gateway.max_connections", &Config::gateway_max_connections, "tunnel connections the process accepts at once"},
+      {"gateway.drain_seconds", &Config::gateway_drain_seconds, "on SIGTERM, how long open streams may finish"},
   };
   return keys;
 }
@@ -209,9 +288,13 @@ void validate(const Config& config) {
     throw config_error("'public.api_url' must be an http:// or https:// URL, not '" + config.public_api_url + "'");
   }
   links::gateway_from_url(config.public_gateway_url);  // throws a config error naming the key
+  if (config.admin_token_ttl < 60 || config.admin_token_ttl > 86400) {
+    throw config_error("'admin.token_ttl' must be between 60 and 86400 seconds");
+  }
   if (!config.secrets_key.empty() && !config.secrets_key_file.empty()) {
     throw config_error("set 'secrets.key' or 'secrets.key_file', not both");
   }
+  validate_gateway(config);
 }
 
 Config load_config(const std::optional<std::string>& config_flag, const Environment& env,

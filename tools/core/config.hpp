@@ -36,9 +36,35 @@ struct Config {
   std::int64_t cgi_max_body_bytes = 1048576;
   std::string cgi_cors_origin;            // the admin panel's origin; empty: no CORS
 
+  // [admin]
+  std::int64_t admin_token_ttl = 900;     // seconds an admin login token lives
+  std::string admin_token_key_file;       // a dedicated token-signing key; empty: derived from secrets.key
+
   // [public]
   std::string public_api_url = "http://127.0.0.1:8080";  // base URL of the CGI endpoints
   std::string public_gateway_url = "wss://127.0.0.1:8443";  // what clients dial
+
+  // [gateway] (httvps-gateway only; docs/gateway.md)
+  std::string gateway_name;                           // session prefix and logs; empty: the host name
+  std::string gateway_listen = "127.0.0.1:8443";      // HOST:PORT of the tunnel listener
+  std::string gateway_tls_cert;                       // PEM chain; empty with tls_key: plain WebSocket
+  std::string gateway_tls_key;                        // PEM private key
+  std::string gateway_path = "/tunnel";               // the WebSocket path clients request
+  std::int64_t gateway_threads = 0;                   // event loops; 0: one per core
+  std::string gateway_admin_listen = "127.0.0.1:9810";  // /metrics and /healthz; loopback only
+  std::string gateway_control_url = "http://127.0.0.1:8080";  // base URL of validate-device
+  std::string gateway_credential;                     // the gateway's htg_ credential
+  std::string gateway_credential_file;                // or a file holding it
+  std::int64_t gateway_validate_timeout_ms = 3000;
+  std::string gateway_unreachable_policy = "cached";  // cached | refuse
+  std::int64_t gateway_stale_seconds = 300;           // how long "cached" may reuse an expired answer
+  std::string gateway_upstream = "nodes";             // nodes | direct | echo | discard
+  bool gateway_allow_private_targets = false;         // direct: loopback and private addresses
+  std::int64_t gateway_connect_timeout_ms = 5000;     // per upstream connect attempt
+  std::int64_t gateway_max_streams = 1024;            // per connection
+  std::int64_t gateway_window = 262144;               // initial per-stream window, bytes
+  std::int64_t gateway_max_connections = 10000;       // per process
+  std::int64_t gateway_drain_seconds = 30;            // SIGTERM: time for open streams to finish
 };
 
 // One configurable key.

@@ -127,3 +127,36 @@ TEST_CASE("public URLs are checked with the configuration", "[config]") {
   c.public_gateway_url = "https://gw.example.org";
   CHECK_THROWS_AS(validate(c), Failure);
 }
+
+TEST_CASE("gateway keys are checked with the configuration", "[config]") {
+  CHECK_NOTHROW(validate(Config{}));
+  struct Case {
+    void (*set)(Config&);
+    const char* key;
+  };
+  const Case cases[] = {
+      {[](Config& c) { c.gateway_listen = "8443"; }, "gateway.listen"},
+      {[](Config& c) { c.gateway_admin_listen = "0.0.0.0:9810"; }, "gateway.admin_listen"},
+      {[](Config& c) { c.gateway_admin_listen = "nope"; }, "gateway.admin_listen"},
+      {[](Config& c) { c.gateway_tls_cert = "/x.pem"; }, "gateway.tls_key"},
+      {[](Config& c) { c.gateway_path = "tunnel"; }, "gateway.path"},
+      {[](Config& c) { c.gateway_path = "/a b"; }, "gateway.path"},
+      {[](Config& c) { c.gateway_control_url = "ftp://x"; }, "gateway.control_url"},
+      {[](Config& c) {
+         c.gateway_credential = "htg_x";
+         c.gateway_credential_file = "/f";
+       },
+       "gateway.credential"},
+      {[](Config& c) { c.gateway_unreachable_policy = "allow"; }, "gateway.unreachable_policy"},
+      {[](Config& c) { c.gateway_upstream = "socks"; }, "gateway.upstream"},
+      {[](Config& c) { c.gateway_window = 1000; }, "gateway.window"},
+      {[](Config& c) { c.gateway_max_streams = 0; }, "gateway.max_streams"},
+      {[](Config& c) { c.gateway_threads = -1; }, "gateway.threads"},
+  };
+  for (const auto& tc : cases) {
+    INFO(tc.key);
+    Config c;
+    tc.set(c);
+    CHECK_THROWS_WITH(validate(c), Catch::Contains(tc.key));
+  }
+}
