@@ -14,6 +14,8 @@ packages=(
   postgresql postgresql-client nginx-light fcgiwrap curl jq procps psmisc openssl python3
   # real peers: a Shadowsocks node and client; load generators and a pooler for bench/
   shadowsocks-libev wrk hyperfine pgbouncer
+  # bench/tunnel.sh: a throughput meter and v2ray (VLESS over WebSocket) to compare against
+  iperf3 v2ray
 )
 
 missing=()
@@ -44,4 +46,6 @@ fi
 "${sudo_cmd[@]}" service nginx stop >/dev/null 2>&1 || true
 "${sudo_cmd[@]}" service shadowsocks-libev stop >/dev/null 2>&1 || true
 "${sudo_cmd[@]}" service pgbouncer stop >/dev/null 2>&1 || true
+"${sudo_cmd[@]}" service iperf3 stop >/dev/null 2>&1 || true
+"${sudo_cmd[@]}" service v2ray stop >/dev/null 2>&1 || true
 echo "install-deps: done" >&2
