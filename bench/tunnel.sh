@@ -143,11 +143,16 @@ hz=$(getconf CLK_TCK)
 
 # ---- helpers ----------------------------------------------------------------------------
 
+# Ports come from below the kernel's ephemeral range: a port in that range may be the local
+# end of some outgoing connection (the bench makes thousands), which no connect test sees
+# but which makes a later bind fail.
 declare -A _ports_taken=()
+read -r _ephemeral_low _ < /proc/sys/net/ipv4/ip_local_port_range
+[ "$_ephemeral_low" -gt 12000 ] || die "the ephemeral port range starts at $_ephemeral_low; the bench needs 10000-12000 free of it"
 free_port() {  # free_port VAR: a loopback port nothing listens on and not handed out before
   local _fp_port _fp_try
   for ((_fp_try = 0; _fp_try < 500; _fp_try++)); do
-    _fp_port=$((20000 + RANDOM % 40000))
+    _fp_port=$((10000 + RANDOM % (_ephemeral_low - 10000)))
     [ -z "${_ports_taken[$_fp_port]:-}" ] || continue
     web_port_in_use "$_fp_port" && continue
     _ports_taken[$_fp_port]=1
@@ -291,13 +296,13 @@ setup_ss() {
   ss_config "$tmp/ss.json" "$port" "$pw"
   start ss-server ss-server -c "$tmp/ss.json" -n 65536 --no-delay
   row_started+=("$started"); add_proc ss-server "$started"
-  wait_port "$port" "$started" || { skip="ss-server did not start: $(tail -2 "$tmp/logs/ss-server.log")"; return 1; }
+  wait_port "$port" "$started" || { fail="ss-server did not start: $(tail -2 "$tmp/logs/ss-server.log")"; return 1; }
   start ss-tunnel ss-tunnel -c "$tmp/ss.json" -b 127.0.0.1 -l "$fwd_bulk" -L "127.0.0.1:$iperf_port" -n 65536 --no-delay
   row_started+=("$started"); add_proc ss-tunnel "$started"
-  wait_port "$fwd_bulk" "$started" || { skip="ss-tunnel did not start: $(tail -2 "$tmp/logs/ss-tunnel.log")"; return 1; }
+  wait_port "$fwd_bulk" "$started" || { fail="ss-tunnel did not start: $(tail -2 "$tmp/logs/ss-tunnel.log")"; return 1; }
   start ss-tunnel ss-tunnel -c "$tmp/ss.json" -b 127.0.0.1 -l "$fwd_echo" -L "127.0.0.1:$echo_port" -n 65536 --no-delay
   row_started+=("$started"); add_proc ss-tunnel "$started"
-  wait_port "$fwd_echo" "$started" || { skip="ss-tunnel did not start: $(tail -2 "$tmp/logs/ss-tunnel.log")"; return 1; }
+  wait_port "$fwd_echo" "$started" || { fail="ss-tunnel did not start: $(tail -2 "$tmp/logs/ss-tunnel.log")"; return 1; }
 }
 
 render() {  # render TEMPLATE OUT NAME=VALUE...: replaces @NAME@ (values are ports, paths, a UUID)
@@ -322,11 +327,11 @@ setup_v2ray() {  # setup_v2ray none|tls
   chmod 600 "$tmp"/v2ray-*.json
   start v2ray-server v2ray -config "$tmp/v2ray-server-$1.json"
   row_started+=("$started"); add_proc "v2ray server" "$started"
-  wait_port "$port" "$started" || { skip="the v2ray server did not start: $(tail -2 "$tmp/logs/v2ray-server.log")"; return 1; }
+  wait_port "$port" "$started" || { fail="the v2ray server did not start: $(tail -2 "$tmp/logs/v2ray-server.log")"; return 1; }
   start v2ray-client v2ray -config "$tmp/v2ray-client-$1.json"
   row_started+=("$started"); add_proc "v2ray client" "$started"
-  wait_port "$fwd_echo" "$started" || { skip="the v2ray client did not start: $(tail -2 "$tmp/logs/v2ray-client.log")"; return 1; }
-  wait_port "$fwd_bulk" "$started" || { skip="the v2ray client did not start: $(tail -2 "$tmp/logs/v2ray-client.log")"; return 1; }
+  wait_port "$fwd_echo" "$started" || { fail="the v2ray client did not start: $(tail -2 "$tmp/logs/v2ray-client.log")"; return 1; }
+  wait_port "$fwd_bulk" "$started" || { fail="the v2ray client did not start: $(tail -2 "$tmp/logs/v2ray-client.log")"; return 1; }
 }
 setup_v2ray-ws() { setup_v2ray none; }
 setup_v2ray-wss() { setup_v2ray tls; }
@@ -391,11 +396,11 @@ setup_httvps_common() {  # setup_httvps_common UPSTREAM
     sleep 0.1
   done
   curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$admin/healthz" 2>/dev/null ||
-    { skip="httvps-gateway did not become healthy: $(tail -2 "$tmp/logs/gateway-$1.log")"; return 1; }
+    { fail="httvps-gateway did not become healthy: $(tail -2 "$tmp/logs/gateway-$1.log")"; return 1; }
   start_client "client-$1" "$gw_port" "127.0.0.1:$fwd_bulk=127.0.0.1:$iperf_port" "127.0.0.1:$fwd_echo=127.0.0.1:$echo_port"
   row_started+=("$started"); add_proc httvps-client "$started"
   { wait_port "$fwd_echo" "$started" && wait_port "$fwd_bulk" "$started"; } ||
-    { skip="httvps-client did not start: $(tail -2 "$tmp/logs/client-$1.log")"; return 1; }
+    { fail="httvps-client did not start: $(tail -2 "$tmp/logs/client-$1.log")"; return 1; }
 }
 
 setup_httvps() {
@@ -420,7 +425,7 @@ setup_httvps-ss() {
     ss_config "$tmp/ss-node.json" 8388 "$(cat "$root/var/node-secret")"
     start ss-node ss-server -c "$tmp/ss-node.json" -n 65536 --no-delay
     row_started+=("$started"); add_proc ss-server "$started"
-    wait_port 8388 "$started" || { skip="ss-server on 8388 did not start: $(tail -2 "$tmp/logs/ss-node.log")"; return 1; }
+    wait_port 8388 "$started" || { fail="ss-server on 8388 did not start: $(tail -2 "$tmp/logs/ss-node.log")"; return 1; }
     row_note="nothing listened on 127.0.0.1:8388 (the stack's node): the bench started ss-server there with var/node-secret"
   fi
   setup_httvps_common nodes
@@ -504,10 +509,12 @@ measure() {
   proc_labels=() proc_pids=() row_started=() gateway_pids="" row_note="" skip="" fail=""
   note "== $row: $title"
   if ! "setup_$row"; then
-    note "$row: skipped: $skip"
+    local status=skipped why=$skip
+    if [ -z "$skip" ]; then status=failed why=$fail; fi
+    note "$row: $status: $why"
     stop_pids "${row_started[@]}"
-    jq -n --arg row "$row" --arg title "$title" --arg why "$skip" \
-      '{row: $row, title: $title, status: "skipped", note: $why}' >"$tmp/row-$row.r$round.json"
+    jq -n --arg row "$row" --arg title "$title" --arg status "$status" --arg why "$why" \
+      '{row: $row, title: $title, status: $status, note: $why}' >"$tmp/row-$row.r$round.json"
     return 0
   fi
   if ! _measure_row "$row"; then
