@@ -31,7 +31,7 @@
 # A row whose programs are missing is skipped with the reason; nothing is built here but
 # the C helper, and no figure is ever made up.
 #
-# Usage: bench/tunnel.sh [--quick] [--rows LIST] [--seconds N] [--rounds N] [--streams N] [--clients N]
+# Usage: bench/tunnel.sh [--quick] [--rows LIST] [--seconds N] [--rounds N] [--reverse] [--streams N] [--clients N]
 #                        [--bin-dir DIR] [--gateway-threads N] [--output table|json]
 #
 # Progress goes to stderr, the tables (or one JSON document) to stdout. Everything runs in
@@ -48,6 +48,7 @@ rows_opt=$all_rows
 seconds=10
 seconds_given=
 rounds=1
+reverse=0
 quick=0
 streams=1000
 streams_given=
@@ -68,6 +69,8 @@ usage: bench/tunnel.sh [options]
   --rounds N           measure every row N times, interleaved, and report the medians [1]
   --quick              short runs to smoke-test the script (2 s, fewer round trips,
                        200 idle streams, 10 idle clients)
+  --reverse            iperf3 -R: the bulk data flows from the target back to the client
+                       (a download through the tunnel) instead of towards the target
   --streams N          idle streams held open for the memory figure [1000]
   --clients N          idle httvps-client connections for the gateway's figure [50]
   --bin-dir DIR        where httvps-gateway and httvps-client are [build/release/bin]
@@ -99,6 +102,7 @@ while [ $# -gt 0 ]; do
     --output) [ $# -ge 2 ] || die_usage "--output needs a value"; output=$2; shift 2 ;;
     --output=*) output=${1#*=}; shift ;;
     --quick) quick=1; shift ;;
+    --reverse) reverse=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die_usage "unknown option '$1'" ;;
   esac
@@ -438,7 +442,9 @@ setup_httvps-ss() {
 iperf_run() {
   local n=$1 out=$2 i before=() after=()
   for ((i = 0; i < ${#proc_labels[@]}; i++)); do before+=("$(sum_of jiffies_of "${proc_pids[$i]}")") || return 1; done
-  timeout $((seconds + 30)) iperf3 -c 127.0.0.1 -p "$fwd_bulk" -t "$seconds" -P "$n" --connect-timeout 10000 -J \
+  local dir=()
+  if [ "$reverse" = 1 ]; then dir=(-R); fi
+  timeout $((seconds + 30)) iperf3 -c 127.0.0.1 -p "$fwd_bulk" -t "$seconds" -P "$n" "${dir[@]}" --connect-timeout 10000 -J \
     >"$out.json" 2>"$out.err" || { fail="iperf3 -P $n failed: $(jq -r '.error // empty' "$out.json" 2>/dev/null) $(tail -2 "$out.err")"; return 1; }
   for ((i = 0; i < ${#proc_labels[@]}; i++)); do after+=("$(sum_of jiffies_of "${proc_pids[$i]}")") || return 1; done
   jq -r '"\(.end.sum_received.bits_per_second) \(.end.sum_received.bytes)"' "$out.json" >"$out"
@@ -620,9 +626,9 @@ done | jq -s \
   --arg at "$started_at" --arg cpu "$(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
   --arg kernel "$(uname -sr)" --arg l0 "$load_start" --arg l1 "$load_end" --argjson seconds "$seconds" \
   --argjson streams "$streams" --argjson clients "$clients" --argjson rtt "$rtt_count" --argjson open "$open_count" \
-  --argjson versions "$versions" --argjson gwt "$gateway_threads" --argjson rounds "$rounds" \
+  --argjson versions "$versions" --argjson gwt "$gateway_threads" --argjson rounds "$rounds" --argjson reverse "$reverse" \
   '{started_at: $at, machine: {cpu: $cpu, kernel: $kernel, load_average_start: $l0, load_average_end: $l1},
-    settings: {rounds: $rounds, iperf3_seconds: $seconds, idle_streams: $streams, idle_clients: $clients,
+    settings: {rounds: $rounds, iperf3_seconds: $seconds, direction: (if $reverse == 1 then "download (iperf3 -R)" else "upload" end), idle_streams: $streams, idle_clients: $clients,
                ping_pongs: $rtt, opens: $open, gateway_threads: $gwt},
     versions: $versions, rows: .}' >"$tmp/result.json"
 
@@ -644,7 +650,7 @@ jq -r '
   def cpu(k): if (.processes | length) == 0 then null else ([.processes[].cpu_s_per_gb[k]] | add) end;
   (.rows | map(select(.status == "ok")) | first) as $base |
   "== \(.started_at), \(.machine.cpu), load average \(.machine.load_average_start) at the start, \(.machine.load_average_end) at the end",
-  "== \(.settings.rounds) round(s), medians; iperf3 \(.settings.iperf3_seconds) s per run; \(.settings.ping_pongs) ping-pongs; \(.settings.opens) stream opens; ratios (x) to \($base.title // "none")",
+  "== \(.settings.rounds) round(s), medians; iperf3 \(.settings.iperf3_seconds) s per run, \(.settings.direction); \(.settings.ping_pongs) ping-pongs; \(.settings.opens) stream opens; ratios (x) to \($base.title // "none")",
   "",
   "| tunnel | 1 stream Gbit/s | x | 8 streams Gbit/s | x | CPU s/GB, 1 / 8 streams | RTT 64 B p50 µs | p99 µs | added µs | open stream µs | x |",
   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
