@@ -94,7 +94,7 @@ _web_start_fcgiwrap() {
   # goes to a log so the caller's pipes are not held open.
   env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     setsid fcgiwrap -s "unix:$sock" -c 2 -f -p "$bin_dir/httvps" -p "$bin_dir/issue-key" \
-    -p "$bin_dir/validate-device" \
+    -p "$bin_dir/validate-device" -p "$bin_dir/telegram-bot" \
     </dev/null >>"$prefix/logs/fcgiwrap.log" 2>&1 &
   pid=$!
   echo "$pid" >"$run/fcgiwrap.pid"

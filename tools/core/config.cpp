@@ -166,6 +166,25 @@ void validate_gateway(const Config& c) {
   check_range(c.gateway_drain_seconds, 0, 3600, "gateway.drain_seconds");
 }
 
+// The [telegram] keys; only the bot reads them, but a bad value fails --check-config anywhere.
+void validate_telegram(const Config& c) {
+  if (!c.telegram_bot_token.empty() && !c.telegram_bot_token_file.empty()) {
+    throw config_error("set 'telegram.bot_token' or 'telegram.bot_token_file', not both");
+  }
+  if (!c.telegram_webhook_secret.empty() && !c.telegram_webhook_secret_file.empty()) {
+    throw config_error("set 'telegram.webhook_secret' or 'telegram.webhook_secret_file', not both");
+  }
+  if (!c.telegram_api_url.starts_with("http://") && !c.telegram_api_url.starts_with("https://")) {
+    throw config_error("'telegram.api_url' must be an http:// or https:// URL, not '" + c.telegram_api_url + "'");
+  }
+  if (!c.telegram_webapp_url.empty() && !c.telegram_webapp_url.starts_with("https://")) {
+    throw config_error("'telegram.webapp_url' must be an https:// URL (Telegram opens no other)");
+  }
+  check_range(c.telegram_api_timeout_ms, 100, 60000, "telegram.api_timeout_ms");
+  check_range(c.telegram_webapp_max_age, 60, 604800, "telegram.webapp_max_age");
+  check_range(c.telegram_chat_rate_limit, 1, 10000, "telegram.chat_rate_limit");
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw config_error("cannot read config file '" + path + "'");
@@ -216,6 +235,20 @@ const std::vector<ConfigKey>& config_keys() {
       {"gateway.window", &Config::gateway_window, "initial per-stream flow-control window in bytes (16 KiB to 16 MiB)"},
       {"gateway.max_connections", &Config::gateway_max_connections, "tunnel connections the process accepts at once"},
       {"gateway.drain_seconds", &Config::gateway_drain_seconds, "on SIGTERM, how long open streams may finish"},
+      {"telegram.bot_token", &Config::telegram_bot_token, "the Telegram bot token from BotFather", true},
+      {"telegram.bot_token_file", &Config::telegram_bot_token_file, "file holding telegram.bot_token (preferred over inline)"},
+      {"telegram.bot_username", &Config::telegram_bot_username, "the bot's username without '@'; empty: any"},
+      {"telegram.webhook_secret", &Config::telegram_webhook_secret,
+       "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token", true},
+      {"telegram.webhook_secret_file", &Config::telegram_webhook_secret_file, "file holding telegram.webhook_secret"},
+      {"telegram.api_url", &Config::telegram_api_url, "base URL of the Bot API"},
+      {"telegram.api_timeout_ms", &Config::telegram_api_timeout_ms, "connect, read and write timeout of Bot API calls"},
+      {"telegram.trial_plan", &Config::telegram_trial_plan, "plan new users get at /start; empty: no self sign-up"},
+      {"telegram.templates_dir", &Config::telegram_templates_dir,
+       "directory of the message templates; empty: next to the binary, else the source tree"},
+      {"telegram.webapp_url", &Config::telegram_webapp_url, "https:// URL of the Mini App page; empty: no app button"},
+      {"telegram.webapp_max_age", &Config::telegram_webapp_max_age, "seconds a Mini App's initData stays valid"},
+      {"telegram.chat_rate_limit", &Config::telegram_chat_rate_limit, "updates the bot answers per chat per minute"},
   };
   return keys;
 }
@@ -295,6 +328,7 @@ void validate(const Config& config) {
     throw config_error("set 'secrets.key' or 'secrets.key_file', not both");
   }
   validate_gateway(config);
+  validate_telegram(config);
 }
 
 Config load_config(const std::optional<std::string>& config_flag, const Environment& env,

@@ -65,6 +65,19 @@ struct Config {
   std::int64_t gateway_window = 262144;               // initial per-stream window, bytes
   std::int64_t gateway_max_connections = 10000;       // per process
   std::int64_t gateway_drain_seconds = 30;            // SIGTERM: time for open streams to finish
+  // [telegram] (the telegram-bot CGI and `httvps telegram`; docs/telegram.md)
+  std::string telegram_bot_token;          // from BotFather
+  std::string telegram_bot_token_file;     // or a file holding it
+  std::string telegram_bot_username;       // without '@': "/key@OtherBot" is ignored
+  std::string telegram_webhook_secret;     // X-Telegram-Bot-Api-Secret-Token
+  std::string telegram_webhook_secret_file;
+  std::string telegram_api_url = "https://api.telegram.org";
+  std::int64_t telegram_api_timeout_ms = 5000;
+  std::string telegram_trial_plan;         // plan given at /start; empty: no self sign-up
+  std::string telegram_templates_dir;      // templates/messages; empty: found next to the binary
+  std::string telegram_webapp_url;         // the Mini App page; empty: no "Open app" button
+  std::int64_t telegram_webapp_max_age = 86400;  // seconds an initData stays valid
+  std::int64_t telegram_chat_rate_limit = 20;    // updates answered per chat per minute
 };
 
 // One configurable key.

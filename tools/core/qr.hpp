@@ -26,4 +26,9 @@ std::vector<std::vector<bool>> qr_matrix(std::string_view text);
 // "\x1b[7m" ... "\x1b[0m", to be safe there).
 std::string render_qr_terminal(std::string_view text);
 
+// The QR code of TEXT as a PNG image (1-bit greyscale, dark modules black), SCALE pixels
+// per module (1 to 32) and a 4-module quiet zone, as the QR standard asks for images.
+// Uncompressed (stored deflate blocks): a few tens of kilobytes, no zlib needed.
+std::string render_qr_png(std::string_view text, int scale = 8);
+
 }  // namespace httvps

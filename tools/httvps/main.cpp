@@ -121,6 +121,24 @@ void declare(CLI::App& app, Command& cmd) {
     cmd.action = "parse";
   });
 
+  CLI::App* telegram = app.add_subcommand("telegram", "Point Telegram at the bot's webhook (docs/telegram.md)");
+  telegram->require_subcommand(1);
+  CLI::App* set_webhook = telegram->add_subcommand("set-webhook", "setWebhook with the configured secret");
+  set_webhook->add_option_function<std::string>(
+      "--url", [&cmd](const std::string& v) { cmd.fields["url"] = v; },
+      "The webhook URL (default: public.api_url + /api/v1/telegram/webhook)");
+  for (CLI::App* sub : {set_webhook, telegram->add_subcommand("delete-webhook", "deleteWebhook"),
+                        telegram->add_subcommand("webhook-info", "getWebhookInfo: what Telegram has")}) {
+    if (sub->get_name() != "webhook-info") {
+      sub->add_flag_callback("--drop-pending-updates", [&cmd] { cmd.fields["drop_pending_updates"] = "true"; },
+                             "Drop the updates Telegram still holds");
+    }
+    sub->callback([&cmd, sub] {
+      cmd.group = "telegram";
+      cmd.action = sub->get_name();
+    });
+  }
+
   for (const auto& spec : httvps::admin::resources()) declare_resource(app, cmd, spec);
 }
 

@@ -12,6 +12,7 @@ RateState state_of(const RateLimit& l, std::int64_t now, std::int64_t hits) {
   s.limit = l.limit;
   s.remaining = std::max<std::int64_t>(0, l.limit - hits);
   s.reset_at = window_start(l, now) + l.window_seconds;
+  s.hits = hits;
   s.exceeded = hits >= l.limit;
   s.hits_over_limit = hits > l.limit;
   return s;

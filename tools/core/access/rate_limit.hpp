@@ -20,6 +20,7 @@ struct RateState {
   std::int64_t limit = 0;
   std::int64_t remaining = 0;
   std::int64_t reset_at = 0;  // unix seconds when the window ends
+  std::int64_t hits = 0;      // hits counted in this window so far
   bool exceeded = false;         // no hit is left in this window
   bool hits_over_limit = false;  // the window holds more hits than the limit (the last hit was one too many)
 };

@@ -186,6 +186,7 @@ int run(Context& ctx, const Command& cmd) {
   if (cmd.group == "health") return run_health(ctx, cmd);
   if (cmd.group == "audit") return run_audit(ctx, cmd);
   if (cmd.group == "link") return run_link(ctx, cmd);
+  if (cmd.group == "telegram") return run_telegram(ctx, cmd);
   return run_resource(ctx, cmd, resource(cmd.group));
 }
 

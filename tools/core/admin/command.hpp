@@ -42,6 +42,7 @@ int run_migrate(Context& ctx, const Command& cmd);
 int run_health(Context& ctx, const Command& cmd);
 int run_audit(Context& ctx, const Command& cmd);
 int run_link(Context& ctx, const Command& cmd);
+int run_telegram(Context& ctx, const Command& cmd);  // tools/core/telegram/telegram_cmd.cpp
 
 // Text-mode presentation of a record: sizes, durations and rates made readable. Pure.
 nlohmann::json humanize(const nlohmann::json& record);

@@ -48,6 +48,30 @@ Found find(Context& ctx, const std::string& token, const cgi::Request& req, std:
 
 }  // namespace
 
+DeviceLinks device_links(Context& ctx, long long device_id, const std::string& label,
+                         const std::optional<NodeEndpoint>& node) {
+  DeviceLinks out;
+  if (!node) return out;
+  for (auto cred : ctx.db().exec("credentials_live_of_device", {device_id})) {
+    const std::string kind = cred.text("kind");
+    if (kind == "shadowsocks" && node->kind != "vless") {
+      std::string password = crypto::open_stored(ctx.secrets_key(), cred.text("secret_sealed"),
+                                                 sealing_context(device_id, "shadowsocks"),
+                                                 "Shadowsocks password of device " + std::to_string(device_id));
+      out.ss = links::SsLink{cred.text("method"), password, {node->host, node->port}, label};
+      out.links.push_back(links::build_ss(*out.ss));
+    }
+    if (kind == "vless" && node->kind == "vless") {
+      links::VlessLink link;
+      link.uuid = cred.text("vless_uuid");
+      link.server = {node->host, node->port};
+      link.tag = label;
+      out.links.push_back(links::build_vless(link));
+    }
+  }
+  return out;
+}
+
 cgi::Response serve_subscription(Context& ctx, const cgi::Request& req) {
   if (!req.path.starts_with(kRoute)) throw not_found("no endpoint at " + req.path);
   if (req.method != "GET" && req.method != "HEAD") {
@@ -67,28 +91,11 @@ cgi::Response serve_subscription(Context& ctx, const cgi::Request& req) {
   if (v.text("device_status") != "active") throw unknown();
   const std::string label = v.text("username") + "/" + v.text("device_name");
 
-  std::optional<links::SsLink> ss;
-  std::vector<std::string> link_list;
-  const bool has_node = !v.is_null("node_kind");
-  for (auto cred : db.exec("credentials_live_of_device", {found.device_id})) {
-    const std::string kind = cred.text("kind");
-    if (!has_node) break;
-    if (kind == "shadowsocks" && v.text("node_kind") != "vless") {
-      std::string password = crypto::open_stored(ctx.secrets_key(), cred.text("secret_sealed"),
-                                                 sealing_context(found.device_id, "shadowsocks"),
-                                                 "Shadowsocks password of device " + std::to_string(found.device_id));
-      ss = links::SsLink{cred.text("method"), password,
-                         {v.text("node_host"), static_cast<int>(v.int64("node_port"))}, label};
-      link_list.push_back(links::build_ss(*ss));
-    }
-    if (kind == "vless" && v.text("node_kind") == "vless") {
-      links::VlessLink link;
-      link.uuid = cred.text("vless_uuid");
-      link.server = {v.text("node_host"), static_cast<int>(v.int64("node_port"))};
-      link.tag = label;
-      link_list.push_back(links::build_vless(link));
-    }
-  }
+  std::optional<NodeEndpoint> node;
+  if (!v.is_null("node_kind")) node = NodeEndpoint{v.text("node_kind"), v.text("node_host"), static_cast<int>(v.int64("node_port"))};
+  DeviceLinks found_links = device_links(ctx, found.device_id, label, node);
+  const std::optional<links::SsLink>& ss = found_links.ss;
+  const std::vector<std::string>& link_list = found_links.links;
 
   const std::int64_t upload = v.int64("upload_bytes");
   const std::int64_t download = v.int64("download_bytes");
