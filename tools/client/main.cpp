@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "client/client.hpp"
+#include "net/socket.hpp"
 #include "core/cli_main.hpp"
 #include "core/error.hpp"
 #include "core/output.hpp"
@@ -53,6 +54,7 @@ int run(httvps::Context& ctx, const Options& o) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  httvps::net::raise_fd_limit();
 
   httvps::client::ClientOptions options;
   options.uri = read_uri(o);

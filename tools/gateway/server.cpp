@@ -182,6 +182,7 @@ int run_gateway(const Config& config) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // TLS writes go through write(2)
+  std::uint64_t files = net::raise_fd_limit();
 
   SessionSettings settings;
   settings.name = config.gateway_name.empty() ? host_name() : config.gateway_name;
@@ -257,6 +258,7 @@ int run_gateway(const Config& config) {
                                   {"threads", threads},
                                   {"upstream", config.gateway_upstream},
                                   {"admin", config.gateway_admin_listen},
+                                  {"open_files_limit", files},
                                   {"name", settings.name}});
 
   for (;;) {

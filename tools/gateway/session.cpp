@@ -1,10 +1,14 @@
 #include "gateway/session.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/rand.h>
+
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
+#include "gateway/hello.hpp"
 
 namespace httvps::gateway {
 
@@ -179,33 +183,17 @@ bool GatewaySession::on_control(const tunnel::TunnelFrame& frame) noexcept {
 bool GatewaySession::on_hello(const tunnel::TunnelFrame& frame) noexcept {
   loop().cancel_timer(hello_timer_);
   hello_timer_ = 0;
-  Json hello = Json::parse(tunnel::payload_text(frame), nullptr, false);
-  auto refuse_protocol = [this](const std::string& why) {
+  std::string error;
+  auto hello = parse_hello(tunnel::payload_text(frame), error);
+  if (!hello) {
     services_.metrics->protocol_errors.fetch_add(1, std::memory_order_relaxed);
-    log::info("bad HELLO", {{"peer", peer_}, {"why", why}});
-    close_connection(CloseCode::kTunnelProtocol, "bad HELLO: " + why);
+    log::info("bad HELLO", {{"peer", peer_}, {"why", error}});
+    close_connection(CloseCode::kTunnelProtocol, "bad HELLO: " + error);
     return true;
-  };
-  if (hello.is_discarded() || !hello.is_object()) return refuse_protocol("not a JSON object");
-  auto token = hello.find("token");
-  if (token == hello.end() || !token->is_string()) return refuse_protocol("token must be a string");
-  const auto& token_text = token->get_ref<const std::string&>();
-  if (token_text.size() < 4 || token_text.size() > 200) return refuse_protocol("token must have 4 to 200 characters");
-  std::string hwid;
-  if (auto h = hello.find("hwid"); h != hello.end() && !h->is_null()) {
-    if (!h->is_string()) return refuse_protocol("hwid must be a string");
-    hwid = h->get<std::string>();
-    if (hwid.empty() || hwid.size() > 256) return refuse_protocol("hwid must have 1 to 256 characters");
   }
-  if (auto w = hello.find("window"); w != hello.end() && !w->is_null()) {
-    if (!w->is_number_unsigned() || w->get<std::uint64_t>() < tunnel::kMinWindow ||
-        w->get<std::uint64_t>() > tunnel::kMaxWindow) {
-      return refuse_protocol("window must be an integer from 16384 to 16777216");
-    }
-    client_window_ = static_cast<std::uint32_t>(w->get<std::uint64_t>());
-  }
+  if (hello->window) client_window_ = *hello->window;
   state_ = State::kValidating;
-  services_.validator->check(loop(), token_text, hwid,
+  services_.validator->check(loop(), hello->token, hello->hwid,
                              [this, alive = std::weak_ptr<bool>(alive_)](const Verdict& verdict) {
                                if (!alive.expired() && !closed()) on_verdict(verdict);
                              });

@@ -70,6 +70,10 @@ void tune_socket(int fd, bool big_buffers) noexcept;
 IoResult read_some(int fd, std::span<std::uint8_t> out) noexcept;
 IoResult write_some(int fd, std::span<const std::uint8_t> in) noexcept;
 
+// Raises the soft limit of open files to the hard limit (a gateway holds two sockets per
+// stream). Returns the new soft limit.
+std::uint64_t raise_fd_limit() noexcept;
+
 // The local address a socket is bound to (a port of 0 picked one).
 std::optional<Address> local_address(int fd) noexcept;
 
