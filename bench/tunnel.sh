@@ -124,6 +124,9 @@ for r in "${rows[@]}"; do
 done
 
 case "$bin_dir_opt" in /*) bin_dir=$bin_dir_opt ;; *) bin_dir=$root/$bin_dir_opt ;; esac
+# The gateway and the client take HTTVPS_* variables over their TOML (and the client reads
+# $HTTVPS_CONFIG or ./httvps.toml): none of the caller's may leak into what is measured.
+for v in $(compgen -e | grep '^HTTVPS_' || true); do unset "$v"; done
 
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"  # die, note, bench_own, _bench_cleanup; web_port_in_use
@@ -233,7 +236,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   die "openssl could not make a certificate: $(tail -3 "$tmp/logs/openssl.log")"
 chmod 600 "$tmp/key.pem"
 
-iperf_port='' echo_port='' gw_port=''
+iperf_port='' echo_port='' gw_port='' gw_admin=''
 free_port iperf_port
 free_port echo_port
 start iperf3 iperf3 -s -B 127.0.0.1 -p "$iperf_port"
@@ -375,31 +378,36 @@ level = "warn"
 EOF
 }
 
-# start_client LOG GATEWAY-PORT FORWARD...: one httvps-client with --forward FORWARD...
+# start_client LOG GATEWAY-PORT FORWARD...: one httvps-client with --forward FORWARD...; the
+# URI (with the token) goes through a file, off the process list. insecure=1: the bench's
+# certificate is self-signed (the TLS work is the same as with verification).
 start_client() {
   local log=$1 port=$2 f args=()
   shift 2
   for f in "$@"; do args+=(--forward "$f"); done
-  start "$log" "$bin_dir/httvps-client" "${args[@]}" --insecure \
-    "httvps://$token@127.0.0.1:$port/tunnel?security=tls&insecure=1"
+  if [ ! -s "$tmp/uri-$port" ]; then
+    (umask 077 && echo "httvps://$token@127.0.0.1:$port/tunnel?security=tls&insecure=1" >"$tmp/uri-$port")
+  fi
+  [ -f "$tmp/client.toml" ] || printf '# bench/tunnel.sh: the clients read nothing else\n[log]\nlevel = "warn"\n' >"$tmp/client.toml"
+  start "$log" "$bin_dir/httvps-client" --config "$tmp/client.toml" "${args[@]}" --uri-file "$tmp/uri-$port"
 }
 
 setup_httvps_common() {  # setup_httvps_common UPSTREAM
-  local admin i
+  local i
   free_port gw_port
-  free_port admin
+  free_port gw_admin
   free_port fwd_bulk
   free_port fwd_echo
-  gateway_config "$tmp/gateway-$1.toml" "$gw_port" "$admin" "$1"
+  gateway_config "$tmp/gateway-$1.toml" "$gw_port" "$gw_admin" "$1"
   start "gateway-$1" "$bin_dir/httvps-gateway" --config "$tmp/gateway-$1.toml"
   row_started+=("$started"); add_proc httvps-gateway "$started"
   gateway_pids=$started
   for ((i = 0; i < 100; i++)); do
-    curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$admin/healthz" 2>/dev/null && break
+    curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$gw_admin/healthz" 2>/dev/null && break
     kill -0 "$started" 2>/dev/null || break
     sleep 0.1
   done
-  curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$admin/healthz" 2>/dev/null ||
+  curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$gw_admin/healthz" 2>/dev/null ||
     { fail="httvps-gateway did not become healthy: $(tail -2 "$tmp/logs/gateway-$1.log")"; return 1; }
   start_client "client-$1" "$gw_port" "127.0.0.1:$fwd_bulk=127.0.0.1:$iperf_port" "127.0.0.1:$fwd_echo=127.0.0.1:$echo_port"
   row_started+=("$started"); add_proc httvps-client "$started"
@@ -484,28 +492,36 @@ hold_idle() {
 }
 
 # idle_clients N GATEWAY-PORT: sets conn_kb to the gateway's RSS growth (kB) with N more
-# clients, each with one WebSocket kept open (made to connect by one stream that then closes).
+# clients, each with one WebSocket kept open (made to connect by one stream that then
+# closes). The clients stay up (their PIDs in $idle_client_pids) until the caller stops
+# them, so that the idle streams measured next cannot reuse memory they would free.
 idle_clients() {
-  local n=$1 i p ports=() pids=() before after
+  local n=$1 i p ports=() pids=() before after open
+  idle_client_pids=()
   before=$(sum_of rss_of "$gateway_pids") || return 1
   for ((i = 0; i < n; i++)); do
     free_port p
     ports+=("$p")
     start_client "idle-clients" "$gw_port" "127.0.0.1:$p=127.0.0.1:$echo_port"
     pids+=("$started")
+    idle_client_pids+=("$started")
   done
   for ((i = 0; i < n; i++)); do
     if ! wait_port "${ports[$i]}" "${pids[$i]}" ||
       ! timeout 30 "$pingpong" open "${ports[$i]}" 1 >/dev/null 2>>"$tmp/logs/idle-clients.log"; then
       fail="idle client $((i + 1)) of $n did not come up: $(tail -2 "$tmp/logs/idle-clients.log")"
-      stop_pids "${pids[@]}"
       return 1
     fi
   done
   sleep 1
   after=$(sum_of rss_of "$gateway_pids") || return 1
-  stop_pids "${pids[@]}"
   conn_kb=$((after - before))
+  # The figure means something only if the clients really hold their connections.
+  open=$(curl -fsS --max-time 5 "http://127.0.0.1:$gw_admin/metrics" 2>/dev/null |
+    awk '$1 == "httvps_gateway_connections_open" {print $2}') || true
+  if [ -n "$open" ] && [ "${open%.*}" -lt $((n + 1)) ]; then
+    row_note="${row_note:+$row_note; }only ${open%.*} tunnel connections were open with $n idle clients and the bench's own"
+  fi
 }
 
 # measure ROW: every figure of one row into $tmp/row-ROW.json
@@ -541,15 +557,16 @@ _measure_row() {
     return 1
   fi
   local mem_file="$tmp/$row.idle"
-  if [ ${#proc_labels[@]} -gt 0 ]; then
-    note "$row: memory with $streams idle streams"
-    hold_idle "$streams" "$fwd_echo" "$mem_file" || return 1
-  fi
-  conn_kb=""
+  conn_kb="" idle_client_pids=()
   if [ -n "$gateway_pids" ]; then
     note "$row: the gateway's memory with $clients more idle clients"
-    idle_clients "$clients" "$gw_port" || return 1
+    idle_clients "$clients" "$gw_port" || { stop_pids "${idle_client_pids[@]}"; return 1; }
   fi
+  if [ ${#proc_labels[@]} -gt 0 ]; then
+    note "$row: memory with $streams idle streams"
+    hold_idle "$streams" "$fwd_echo" "$mem_file" || { stop_pids "${idle_client_pids[@]}"; return 1; }
+  fi
+  stop_pids "${idle_client_pids[@]}"
   note "$row: $rtt_count ping-pongs of 64 bytes"
   rtt=$(timeout 300 "$pingpong" rtt "$fwd_echo" "$rtt_count" 64 2>"$tmp/logs/pingpong.log") ||
     { fail="ping-pong failed: $(tail -2 "$tmp/logs/pingpong.log")"; return 1; }
