@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "core/admin/api_routes.hpp"
@@ -42,4 +44,35 @@ TEST_CASE("JSON bodies become the resource layer's text inputs", "[api]") {
   CHECK(in["expires_at"] == "never");
   CHECK(in["e"] == "1.5");
   CHECK(testing::code_of([] { inputs_from_json(nlohmann::json::parse(R"({"a":[1]})")); }) == ExitCode::kUsage);
+}
+
+TEST_CASE("docs/api.md lists every admin route with exactly the roles the code allows", "[api]") {
+  std::ifstream in(std::string(HTTVPS_SOURCE_DIR) + "/docs/api.md");
+  REQUIRE(in);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  int documented = 0;
+  for (const auto& r : api_routes()) {
+    if (!r.pattern.starts_with("/api/v1/admin")) continue;
+    INFO(r.method + " " + r.pattern);
+    const std::string cell = "| `" + r.method + " " + r.pattern + "` | ";
+    auto at = text.find(cell);
+    REQUIRE(at != std::string::npos);
+    ++documented;
+    std::string roles = text.substr(at + cell.size(), text.find(" |", at + cell.size()) - at - cell.size());
+    std::string expected;
+    if (!r.authenticated) {
+      expected = "none (no token)";
+    } else {
+      for (auto role : {contract::Role::kOwner, contract::Role::kAdmin, contract::Role::kOperator, contract::Role::kViewer}) {
+        if (contract::may(role, r.area, r.access)) expected += (expected.empty() ? "" : ", ") + std::string(contract::role_name(role));
+      }
+    }
+    CHECK(roles == expected);
+  }
+  // No stale rows: the table has as many admin endpoints as the code.
+  std::size_t rows = 0;
+  for (auto pos = text.find("| `"); pos != std::string::npos; pos = text.find("| `", pos + 1)) {
+    if (text.compare(text.find(' ', pos + 3) + 1, 13, "/api/v1/admin") == 0) ++rows;
+  }
+  CHECK(rows == static_cast<std::size_t>(documented));
 }
