@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: up down status test build build-release deps clean help
+.PHONY: up down status test build build-release panel deps clean help
 
 help:
 	@echo "make up       install, build (release) and start the local stack"
@@ -22,7 +22,11 @@ build-release: deps
 build: deps
 	@ci/build.sh asan
 
-up: build-release
+# The admin panel (webadmin-wasm/, Emscripten) into build/wasm-admin/www.
+panel: deps
+	@ci/lib/panel.sh build
+
+up: build-release panel
 	@ci/stack.sh up
 
 down:
@@ -31,7 +35,7 @@ down:
 status:
 	@ci/stack.sh status
 
-test: build
+test: build panel
 	@ci/test.sh asan
 
 clean:

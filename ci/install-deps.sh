@@ -14,9 +14,14 @@ packages=(
   postgresql postgresql-client nginx-light fcgiwrap curl jq procps psmisc openssl python3
   # real peers: a Shadowsocks node and client; load generators and a pooler for bench/
   shadowsocks-libev wrk hyperfine pgbouncer
+  # the admin panel: Emscripten builds it, chromium runs its browser tests (with npm's playwright-core)
+  emscripten chromium nodejs
   # bench/tunnel.sh: a throughput meter and v2ray (VLESS over WebSocket) to compare against
   iperf3 v2ray
 )
+
+# npm comes with NodeSource's nodejs; Debian ships it as a package of its own.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

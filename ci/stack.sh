@@ -160,6 +160,8 @@ up() {
     say "issued the demo device key (var/demo-device.json)"
   fi
 
+  # shellcheck source=ci/lib/panel.sh
+  source "$root/ci/lib/panel.sh" && panel_install "$root/build/wasm-admin" "$prefix/www"
   web_start "$prefix" "$run" "$port" "$bin_dir" "$config" || die "could not start nginx + fcgiwrap"
   echo "$port" >"$run/nginx.port"
   web_wait_health "$port" 50 || die "the stack is up but not healthy; see $prefix/logs/error.log"
@@ -169,7 +171,7 @@ up() {
   cat <<EOF
 httvps local stack is up
   PostgreSQL  socket $sock (database httvps)
-  nginx       http://127.0.0.1:$port/  (admin panel placeholder)
+  admin panel http://127.0.0.1:$port/  (log in with the admin login below)
   API health  http://127.0.0.1:$port/api/v1/health
   admin login admin / $(cat "$password_file")   (kept in var/admin-password)
   device key  $(jq -r .links.httvps_uri "$var/demo-device.json")

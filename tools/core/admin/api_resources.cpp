@@ -8,6 +8,7 @@
 #include "core/admin/resource_ops.hpp"
 #include "core/contract/admin_api.hpp"
 #include "core/keys/issue.hpp"
+#include "core/qr.hpp"
 
 namespace httvps::admin {
 namespace {
@@ -56,8 +57,21 @@ std::optional<std::string> take_password(const ResourceSpec& spec, nlohmann::jso
   return p;
 }
 
+// The device and its links (shown once), with each link's QR code as rows of '0'/'1'
+// modules, so the panel can draw them without a QR encoder of its own.
 nlohmann::json with_links(Context& ctx, const keys::IssuedKeys& k) {
-  return {{"device", k.device}, {"links", keys::share_links(ctx, k)}};
+  nlohmann::json links = keys::share_links(ctx, k);
+  nlohmann::json qr = nlohmann::json::object();
+  for (auto it = links.begin(); it != links.end(); ++it) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : qr_matrix(it.value().get<std::string>())) {
+      std::string line;
+      for (bool dark : row) line += dark ? '1' : '0';
+      rows.push_back(std::move(line));
+    }
+    qr[it.key()] = std::move(rows);
+  }
+  return {{"device", k.device}, {"links", links}, {"qr", qr}};
 }
 
 cgi::Response create(const ResourceSpec& spec, ApiCall& call) {
