@@ -12,6 +12,8 @@ packages=(
   clang libclang-rt-14-dev
   # local stack and system tests
   postgresql postgresql-client nginx-light fcgiwrap curl jq procps psmisc openssl python3
+  # an independent WebSocket client for tests/system/tunnel_ws_interop_test.sh
+  python3-websockets
   # real peers: a Shadowsocks node and client; load generators and a pooler for bench/
   shadowsocks-libev wrk hyperfine pgbouncer
   # the admin panel: Emscripten builds it, chromium runs its browser tests (with npm's playwright-core)
