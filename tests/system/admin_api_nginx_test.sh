@@ -183,6 +183,8 @@ call POST "$api/plans" "$o" '{"name":"Bad Name!"}'
 expect_eq "an invalid name is 400 naming the field" "400 name" "$STATUS $(jqb .field)"
 call PATCH "$api/plans/pro" "$o" '{"description":"for power users","speed_limit":null}'
 expect_eq "PATCH changes only the given fields" "200 for power users 2" "$STATUS $(jqb .description) $(jqb .device_limit)"
+call PATCH "$api/plans/pro" "$o" '{"description":null}'
+expect_eq "null is refused where a field cannot be empty" "400 description" "$STATUS $(jqb .field)"
 op=${tok[operator]}
 for u in alice bob carol; do call POST "$api/users" "$op" "{\"username\":\"$u\",\"plan\":\"basic\"}"; done
 expect_eq "an operator creates users" "201 carol active" "$STATUS $(jqb .username) $(jqb .status)"

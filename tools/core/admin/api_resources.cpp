@@ -74,8 +74,17 @@ nlohmann::json with_links(Context& ctx, const keys::IssuedKeys& k) {
   return {{"device", k.device}, {"links", links}, {"qr", qr}};
 }
 
+// null clears a field only where the field may be empty; elsewhere it is a 400.
+void check_nulls(const ResourceSpec& spec, const nlohmann::json& body) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const FieldSpec* f = find_field(spec, it.key());
+    if (it.value().is_null() && f != nullptr && !f->nullable) throw usage_error(it.key() + ": cannot be null", it.key());
+  }
+}
+
 cgi::Response create(const ResourceSpec& spec, ApiCall& call) {
   nlohmann::json body = call.req.json_body();
+  check_nulls(spec, body);
   if (spec.name == "device") {
     // A device is created with its credentials, as issue-key does; they are shown once.
     auto inputs = inputs_from_json(body);
@@ -96,6 +105,7 @@ cgi::Response create(const ResourceSpec& spec, ApiCall& call) {
 
 cgi::Response update(const ResourceSpec& spec, ApiCall& call) {
   nlohmann::json body = call.req.json_body();
+  check_nulls(spec, body);
   auto password = take_password(spec, body);
   return cgi::json_response(200, update_record(call.ctx, spec, call.param("key"), inputs_from_json(body), password));
 }
@@ -129,7 +139,9 @@ cgi::Response subscriptions_list(ApiCall& call) {
 }
 
 cgi::Response subscription_update(ApiCall& call) {
-  auto inputs = inputs_from_json(call.req.json_body());
+  nlohmann::json body = call.req.json_body();
+  check_nulls(resource("user"), body);
+  auto inputs = inputs_from_json(body);
   for (const auto& [k, _] : inputs) {
     if (k != "plan" && k != "next_plan" && k != "expires_at") {
       throw usage_error("a subscription has plan, next_plan and expires_at; not '" + k + "'", k);
