@@ -38,6 +38,13 @@ done
 uid=$(sql "SELECT id FROM users WHERE username='ursula'")
 sql "INSERT INTO usage_rollups SELECT 'day', 'user', $uid, date_trunc('day', now()) - g * interval '1 day', g * 1000000, g * 9000000, g * 10000000 FROM generate_series(0, 9) g" >/dev/null
 
+req "$base/"
+expect_eq "nginx serves the panel at /" "200 text/html" "$STATUS ${CTYPE%%;*}"
+expect_contains "with a CSP that allows only its own files and wasm" "script-src 'self' 'wasm-unsafe-eval'" \
+  "$(header Content-Security-Policy)"
+req "$base/admin.wasm"
+expect_eq "and the wasm as application/wasm" "200 application/wasm" "$STATUS $CTYPE"
+
 artifacts="$(dirname "$HTTVPS_BIN_DIR")/browser-artifacts"
 mkdir -p "$artifacts"
 if PANEL_URL="$base/" OWNER_PASSWORD="$(cat "$TEST_TMP/pw-owner")" VIEWER_PASSWORD="$(cat "$TEST_TMP/pw-viewer")" \
