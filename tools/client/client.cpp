@@ -455,11 +455,14 @@ class Listener final : public net::Handler {
 
 bool add_listener(Client::Impl& impl, const std::string& listen, Kind kind,
                   std::optional<tunnel::TargetAddress> target, std::string& error) {
-  auto hp = parse_host_port(listen);
+  // Port 0 asks the kernel for a free port (bound_port() tells which).
+  bool any_port = listen.ends_with(":0");
+  auto hp = parse_host_port(any_port ? listen.substr(0, listen.size() - 1) + "1" : listen);
   if (!hp) {
     error = "'" + listen + "' is not HOST:PORT";
     return false;
   }
+  if (any_port) hp->port = 0;
   auto address = net::numeric_address(hp->host, hp->port);
   if (!address && hp->port != 0) address = net::resolve(hp->host, hp->port, error);
   if (!address) {
@@ -563,8 +566,9 @@ void Client::Impl::on_welcome(ClientConnection* conn, const std::string& session
 void Client::Impl::on_refuse(const std::string& reason, const std::string& detail) noexcept {
   update([&](ClientStatus& s) { s.last_refusal = reason; });
   log::error("the gateway refused this device", {{"reason", reason}, {"detail", detail}});
-  // Refusals that will not change by themselves are retried slowly.
-  failures = std::max(failures, 6);
+  // Refusals that will not change by themselves are retried slowly; 'unavailable' (the
+  // gateway cannot reach its control plane) is retried on the normal schedule.
+  if (reason != "unavailable") failures = std::max(failures, 6);
 }
 
 void Client::Impl::on_goaway(ClientConnection* conn) noexcept {

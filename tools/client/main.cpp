@@ -52,6 +52,7 @@ int run(httvps::Context& ctx, const Options& o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // nothing to reload; must not kill the client
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   httvps::net::raise_fd_limit();
@@ -62,7 +63,7 @@ int run(httvps::Context& ctx, const Options& o) {
   options.window = o.window;
   std::string error;
   auto client = httvps::client::Client::create(options, error);
-  if (!client) throw httvps::usage_error(error, "uri");
+  if (!client) throw httvps::usage_error(error, error.starts_with("bad httvps") ? "uri" : "options");
   bool json = ctx.output() == httvps::OutputFormat::kJson;
 
   if (o.check) {
@@ -71,20 +72,20 @@ int run(httvps::Context& ctx, const Options& o) {
     int code = 0;
     if (status.connects > 0) {
       out["verdict"] = "allowed";
-    } else if (!status.last_refusal.empty()) {
+    } else if (!status.last_refusal.empty() && status.last_refusal != "unavailable") {
       out["verdict"] = "refused";
       out["reason"] = status.last_refusal;
       code = static_cast<int>(httvps::ExitCode::kRefused);
     } else {
       out["verdict"] = "unreachable";
-      out["error"] = status.last_error;
+      out["error"] = status.last_refusal == "unavailable" ? "the gateway cannot reach its control plane" : status.last_error;
       code = static_cast<int>(httvps::ExitCode::kTempFail);
     }
     if (json) {
       std::cout << out.dump() << "\n";
     } else if (code == 0) {
       std::cout << "allowed: session " << status.session << "\n";
-    } else if (!status.last_refusal.empty()) {
+    } else if (code == static_cast<int>(httvps::ExitCode::kRefused)) {
       std::cout << "refused: " << status.last_refusal << "\n";
     } else {
       std::cout << "unreachable: " << status.last_error << "\n";
@@ -120,8 +121,10 @@ int run(httvps::Context& ctx, const Options& o) {
   std::cout.flush();
 
   client->start();
-  int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) == 0 && sig != SIGHUP) break;
+  }
   client->stop();
   return 0;
 }

@@ -114,6 +114,8 @@ std::string Metrics::render() const {
   counter(out, "httvps_gateway_bytes_up_total", "stream bytes from clients to upstreams", bytes_up.load(r));
   counter(out, "httvps_gateway_bytes_down_total", "stream bytes from upstreams to clients", bytes_down.load(r));
   counter(out, "httvps_gateway_tls_failures_total", "TLS handshakes that failed", tls_failures.load(r));
+  counter(out, "httvps_gateway_rejected_connections_total", "connections closed at once: over gateway.max_connections",
+          rejected_connections.load(r));
   counter(out, "httvps_gateway_upgrade_failures_total", "WebSocket upgrades refused", upgrade_failures.load(r));
   counter(out, "httvps_gateway_protocol_errors_total", "connections closed for a protocol error",
           protocol_errors.load(r));

@@ -23,6 +23,7 @@ class Metrics {
   std::atomic<std::uint64_t> bytes_up{0};    // client → upstream, DATA payload bytes
   std::atomic<std::uint64_t> bytes_down{0};  // upstream → client
   std::atomic<std::uint64_t> tls_failures{0};
+  std::atomic<std::uint64_t> rejected_connections{0};  // over gateway.max_connections
   std::atomic<std::uint64_t> upgrade_failures{0};
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> open_failures{0};

@@ -71,6 +71,7 @@ class Worker final : public net::Handler {
       int fd = net::accept_tcp(listen_fd_, &peer);
       if (fd < 0) return;
       if (services_.metrics->connections_open.load(std::memory_order_relaxed) >= max_connections_) {
+        services_.metrics->rejected_connections.fetch_add(1, std::memory_order_relaxed);
         close(fd);
         continue;
       }
@@ -219,6 +220,14 @@ int run_gateway(const Config& config) {
   net::Address address = listen_address(config.gateway_listen, "gateway.listen");
   unsigned threads = config.gateway_threads > 0 ? static_cast<unsigned>(config.gateway_threads)
                                                 : std::max(1u, std::thread::hardware_concurrency());
+  {
+    // Every listener below sets SO_REUSEPORT, which would let a second gateway share the
+    // port silently. A probe without it fails while anything else holds the port.
+    std::string error;
+    int probe = net::listen_tcp(address, false, error);
+    if (probe < 0) throw Failure(ExitCode::kConfig, error + " ('gateway.listen'; is another gateway running?)");
+    close(probe);
+  }
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned i = 0; i < threads; ++i) {
     std::string error;
@@ -235,6 +244,10 @@ int run_gateway(const Config& config) {
   std::thread admin_thread;
   if (!config.gateway_admin_listen.empty()) {
     auto hp = parse_host_port(config.gateway_admin_listen);
+    admin.set_socket_options([](socket_t sock) {
+      int one = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // no SO_REUSEPORT: one owner
+    });
     admin.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics.render(), "text/plain; version=0.0.4");
     });
@@ -265,9 +278,8 @@ int run_gateway(const Config& config) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      validator.clear_cache();
       if (!use_tls) {
-        log::info("SIGHUP: cleared the device-check cache (no TLS to reload)");
+        log::info("SIGHUP: nothing to reload (no TLS)");
         continue;
       }
       std::string error;

@@ -186,8 +186,6 @@ bool GatewaySession::on_hello(const tunnel::TunnelFrame& frame) noexcept {
   std::string error;
   auto hello = parse_hello(tunnel::payload_text(frame), error);
   if (!hello) {
-    services_.metrics->protocol_errors.fetch_add(1, std::memory_order_relaxed);
-    log::info("bad HELLO", {{"peer", peer_}, {"why", error}});
     close_connection(CloseCode::kTunnelProtocol, "bad HELLO: " + error);
     return true;
   }
@@ -342,6 +340,17 @@ void GatewaySession::on_closed(std::string_view why) noexcept {
   }
   auto done = on_done_;
   if (done) done(this);
+}
+
+void GatewaySession::on_protocol_error(tunnel::CloseCode code, std::string_view why) noexcept {
+  services_.metrics->protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  log::info("closing a connection for a protocol error",
+            {{"peer", peer_}, {"code", static_cast<int>(code)}, {"why", std::string(why)}, {"session", session_id_}});
+}
+
+void GatewaySession::on_bad_upgrade(std::string_view why) noexcept {
+  services_.metrics->upgrade_failures.fetch_add(1, std::memory_order_relaxed);
+  log::debug("refused a malformed upgrade request", {{"peer", peer_}, {"why", std::string(why)}});
 }
 
 void GatewaySession::drain(std::chrono::seconds drain_for) noexcept {

@@ -57,6 +57,8 @@ class GatewaySession final : public net::MuxConnection {
   void on_stream_closed(net::MuxStream& stream) noexcept override;
   void on_bytes(std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept override;
   void on_closed(std::string_view why) noexcept override;
+  void on_protocol_error(tunnel::CloseCode code, std::string_view why) noexcept override;
+  void on_bad_upgrade(std::string_view why) noexcept override;
 
  private:
   enum class State { kHandshake, kAwaitHello, kValidating, kWelcomed, kRefused };

@@ -278,6 +278,7 @@ bool MuxConnection::process_upgrade() noexcept {
     auto status = tunnel::parse_upgrade_request(text, tunnel::kMaxHandshakeBytes, request, consumed, error);
     if (status == tunnel::HandshakeStatus::kIncomplete) return false;
     if (status == tunnel::HandshakeStatus::kBad) {
+      on_bad_upgrade(error);
       send_raw(tunnel::build_error_response(request.refusal_status, error));
       cur_off_ = cur_.size();
       phase_ = Phase::kClosing;
@@ -631,6 +632,17 @@ void MuxConnection::finish_stream(MuxStream& stream) noexcept {
 
 void MuxConnection::close_connection(CloseCode code, std::string_view reason) noexcept {
   if (closed_ || close_sent_) return;
+  switch (code) {
+    case CloseCode::kProtocolError:
+    case CloseCode::kUnsupportedData:
+    case CloseCode::kInvalidPayload:
+    case CloseCode::kMessageTooBig:
+    case CloseCode::kTunnelProtocol:
+      on_protocol_error(code, reason);
+      break;
+    default:
+      break;
+  }
   std::array<std::uint8_t, tunnel::kMaxControlPayload> buf{};
   std::size_t n = tunnel::write_close_payload(buf, code, reason);
   send_ws(tunnel::kOpClose, {buf.data(), n}, {});

@@ -171,6 +171,13 @@ class MuxConnection : public Handler {
     (void)code;
     (void)reason;
   }
+  // We close the connection for a broken WebSocket or tunnel rule (1002, 1003, 1007, 1009,
+  // 4002), or refuse a malformed upgrade request: for metrics and logs.
+  virtual void on_protocol_error(tunnel::CloseCode code, std::string_view why) noexcept {
+    (void)code;
+    (void)why;
+  }
+  virtual void on_bad_upgrade(std::string_view why) noexcept { (void)why; }
   // The connection is over; called once.
   virtual void on_closed(std::string_view why) noexcept { (void)why; }
 
