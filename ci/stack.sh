@@ -6,7 +6,8 @@
 #   ci/stack.sh down     stop everything `up` started (idempotent)
 #   ci/stack.sh status   one line per component; exit 0 only when all run
 #
-# Environment: HTTVPS_BIN_DIR (default build/release/bin), HTTVPS_PORT (default 8080).
+# Environment: HTTVPS_BIN_DIR (default build/release/bin), HTTVPS_PORT (default 8080),
+# HTTVPS_GATEWAY_PORT (default 8443), HTTVPS_GATEWAY_ADMIN_PORT (default 9810).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +24,8 @@ bin_dir_given=${HTTVPS_BIN_DIR:-build/release/bin}
 WEB_NAME=stack
 # shellcheck source=ci/lib/web.sh
 source "$root/ci/lib/web.sh"
+# shellcheck source=ci/lib/tunnel.sh
+source "$root/ci/lib/tunnel.sh"
 
 die() { echo "stack: $*" >&2; exit 1; }
 say() { echo "stack: $*" >&2; }
@@ -165,6 +168,9 @@ up() {
   web_start "$prefix" "$run" "$port" "$bin_dir" "$config" || die "could not start nginx + fcgiwrap"
   echo "$port" >"$run/nginx.port"
   web_wait_health "$port" 50 || die "the stack is up but not healthy; see $prefix/logs/error.log"
+  tunnel_up "$var" "$run" "$bin_dir" "$port" || die "the tunnel did not start"
+  tunnel_prove "$var" "$bin_dir" "$port" || die "the tunnel is up but carries nothing"
+  say "proved the tunnel: curl → httvps-client → httvps-gateway (TLS) → ss-server → nginx"
 
   local cli="build/release/bin/httvps"
   if [ "$bin_dir" != "$root/build/release/bin" ]; then cli="$bin_dir/httvps"; fi
@@ -174,9 +180,14 @@ httvps local stack is up
   admin panel http://127.0.0.1:$port/  (log in with the admin login below)
   API health  http://127.0.0.1:$port/api/v1/health
   admin login admin / $(cat "$password_file")   (kept in var/admin-password)
-  device key  $(jq -r .links.httvps_uri "$var/demo-device.json")
+  device key  $(cat "$var/demo-client.uri")
+              (the issued URI plus the pin of the local gateway's self-signed certificate)
   sub URL     $(jq -r .links.subscription_url "$var/demo-device.json")
   CLI         HTTVPS_CONFIG=\$PWD/var/httvps.toml $cli plan list
+  gateway     wss://127.0.0.1:$tunnel_gw_port/tunnel  (metrics http://127.0.0.1:$tunnel_admin_port/metrics)
+  node        ss-server 127.0.0.1:8388 (local-ss)
+  client      ${cli%/httvps}/httvps-client --uri-file var/demo-client.uri --socks 127.0.0.1:1080
+              then: curl --socks5-hostname 127.0.0.1:1080 http://127.0.0.1:$port/api/v1/health
   stop with   make down   (or ci/stack.sh down)
 EOF
 }
@@ -190,6 +201,7 @@ alive() {
 }
 
 down() {
+  tunnel_down "$run"
   web_stop "$run"
   rm -f "$run/nginx.port"
   if [ -d "$var/pg" ]; then
@@ -237,6 +249,7 @@ status() {
     echo "nginx       stopped"
     all=1
   fi
+  tunnel_status "$run" || all=1
   return "$all"
 }
 
