@@ -199,6 +199,8 @@ expect_eq "byte-identical" "$big_sha" "$(sha256sum "$T/got.bin" | cut -d' ' -f1)
 rm -f "$T/got.bin"
 
 # --- SIGHUP: a new certificate is served to new connections.
+cp "$T/cert.pem" "$T/cert1.pem"
+cp "$T/key.pem" "$T/key1.pem"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key2.pem" -out "$T/cert2.pem" \
   -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 mv "$T/cert2.pem" "$T/cert.pem"
@@ -226,3 +228,17 @@ expect_eq "the gateway exits 0 after draining" 0 "$?"
 expect_contains "and logs it" '"message":"gateway stopped"' "$(cat "$T/gateway.log")"
 expect_not_contains "no device token is ever logged" "$alice_token" "$(cat "$T"/*.log)"
 expect_not_contains "nor a node secret" "secret-aes-0123" "$(cat "$T"/*.log)"
+
+# --- The client reconnects (with backoff) once a gateway is back on the port (with the
+# certificate bob's URI pins).
+mv "$T/cert1.pem" "$T/cert.pem"
+mv "$T/key1.pem" "$T/key.pem"
+start gateway2 "$GATEWAY" --config "$T/gateway.toml"
+wait_port "$gw_port"
+got=""
+for ((i = 0; i < 60; i++)); do
+  got=$(curl -sf --max-time 5 --socks5-hostname "127.0.0.1:$bsocks" "http://127.0.0.1:$http_port/index.html") && break
+  sleep 1
+done
+expect_eq "the client reconnected to the restarted gateway on its own" "small page" "$got"
+expect_contains "and says so in its log" '"message":"connected to the gateway"' "$(tail -5 "$T/bob.log")"
