@@ -211,9 +211,6 @@ const std::vector<ConfigKey>& config_keys() {
       {"admin.token_ttl", &Config::admin_token_ttl, "seconds an admin API login token stays valid (60-86400)"},
       {"admin.token_key_file", &Config::admin_token_key_file,
        "file holding a base64 32-byte key that signs admin tokens; empty: derived from secrets.key"},
-      {"admin.token_ttl", &Config::admin_token_ttl, "seconds an admin API login token stays valid (60-86400)"},
-      {"admin.token_key_file", &Config::admin_token_key_file,
-       "file holding a base64 32-byte key that signs admin tokens; empty: derived from secrets.key"},
       {"public.api_url", &Config::public_api_url, "base URL at which clients reach the CGI endpoints"},
       {"public.gateway_url", &Config::public_gateway_url, "wss:// URL at which clients reach the gateway"},
       {"gateway.name", &Config::gateway_name, "the gateway's name in session ids and logs; empty: the host name"},
@@ -324,9 +321,6 @@ void validate(const Config& config) {
     throw config_error("'public.api_url' must be an http:// or https:// URL, not '" + config.public_api_url + "'");
   }
   links::gateway_from_url(config.public_gateway_url);  // throws a config error naming the key
-  if (config.admin_token_ttl < 60 || config.admin_token_ttl > 86400) {
-    throw config_error("'admin.token_ttl' must be between 60 and 86400 seconds");
-  }
   if (config.admin_token_ttl < 60 || config.admin_token_ttl > 86400) {
     throw config_error("'admin.token_ttl' must be between 60 and 86400 seconds");
   }

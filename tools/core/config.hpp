@@ -40,10 +40,6 @@ struct Config {
   std::int64_t admin_token_ttl = 900;     // seconds an admin login token lives
   std::string admin_token_key_file;       // a dedicated token-signing key; empty: derived from secrets.key
 
-  // [admin]
-  std::int64_t admin_token_ttl = 900;     // seconds an admin login token lives
-  std::string admin_token_key_file;       // a dedicated token-signing key; empty: derived from secrets.key
-
   // [public]
   std::string public_api_url = "http://127.0.0.1:8080";  // base URL of the CGI endpoints
   std::string public_gateway_url = "wss://127.0.0.1:8443";  // what clients dial
