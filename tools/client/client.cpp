@@ -122,6 +122,7 @@ struct Client::Impl {
   int failures = 0;
   net::EventLoop::TimerId reconnect_timer = 0;
   net::EventLoop::TimerId sweep_timer = 0;
+  net::Clock::time_point last_attempt{};
   bool stopping = false;
   bool check_mode = false;
   std::mt19937 rng{std::random_device{}()};
@@ -491,6 +492,7 @@ bool add_listener(Client::Impl& impl, const std::string& listen, Kind kind,
 void Client::Impl::connect() noexcept {
   reconnect_timer = 0;
   if (stopping || current != nullptr) return;
+  last_attempt = loop->now();
   std::string error;
   auto address = net::resolve(uri.gateway.host, static_cast<std::uint16_t>(uri.gateway.port), error);
   int fd = address ? net::connect_tcp(*address, error) : -1;
@@ -541,7 +543,13 @@ void Client::Impl::request_open(PendingOpen p) noexcept {
     return;
   }
   waiting.push_back(std::move(p));
-  if (current == nullptr && reconnect_timer == 0) connect();
+  if (current != nullptr) return;
+  // A stream waiting cuts a long backoff short, at most once a second.
+  if (reconnect_timer != 0 && loop->now() - last_attempt >= std::chrono::seconds(1)) {
+    loop->cancel_timer(reconnect_timer);
+    reconnect_timer = 0;
+  }
+  if (reconnect_timer == 0) connect();
 }
 
 void Client::Impl::on_welcome(ClientConnection* conn, const std::string& session) noexcept {
