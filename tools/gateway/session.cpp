@@ -141,7 +141,7 @@ GatewaySession::GatewaySession(net::EventLoop& loop, std::unique_ptr<net::Transp
 GatewaySession::~GatewaySession() { loop().cancel_timer(hello_timer_); }
 
 bool GatewaySession::on_upgrade_request(const tunnel::UpgradeRequest& request) noexcept {
-  std::string_view path = request.path.substr(0, request.path.find('?'));
+  std::string_view path = std::string_view(request.path).substr(0, request.path.find('?'));
   if (path != services_.settings->path) {
     services_.metrics->upgrade_failures.fetch_add(1, std::memory_order_relaxed);
     send_raw(tunnel::build_error_response(404, "no tunnel at this path"));
