@@ -110,18 +110,9 @@ std::optional<Verdict> parse_validate_answer(int status, const std::string& body
 }
 
 Validator::Validator(ValidatorOptions options, Observer observer)
-    : options_(std::move(options)), observer_(std::move(observer)) {
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { worker(); });
-}
+    : options_(std::move(options)), observer_(std::move(observer)), pool_(options_.threads) {}
 
-Validator::~Validator() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-}
+Validator::~Validator() = default;
 
 void Validator::check(net::EventLoop& loop, const std::string& token, const std::string& hwid, Callback done) {
   std::string key = crypto::sha256_hex(token + '\n' + hwid);
@@ -135,29 +126,16 @@ void Validator::check(net::EventLoop& loop, const std::string& token, const std:
       loop.post([done = std::move(done), v = std::move(v)] { done(v); });
       return;
     }
-    queue_.push_back(Job{&loop, std::move(key), token, hwid, std::move(done)});
   }
-  cv_.notify_one();
+  pool_.submit([this, job = Job{&loop, std::move(key), token, hwid, std::move(done)}] {
+    Verdict v = call(job);
+    job.loop->post([done = job.done, v = std::move(v)] { done(v); });
+  });
 }
 
 void Validator::clear_cache() {
   std::lock_guard lock(mutex_);
   cache_.clear();
-}
-
-void Validator::worker() {
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    Verdict v = call(job);
-    job.loop->post([done = std::move(job.done), v = std::move(v)] { done(v); });
-  }
 }
 
 Verdict Validator::call(const Job& job) {

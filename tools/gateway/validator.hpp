@@ -6,17 +6,15 @@
 // asked, so the data path never waits on the network.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/blocking_pool.hpp"
 #include "net/endpoint.hpp"
 #include "net/event_loop.hpp"
 
@@ -94,18 +92,14 @@ class Validator {
     std::chrono::steady_clock::time_point stale_until;
   };
 
-  void worker();
   Verdict call(const Job& job);
 
   ValidatorOptions options_;
   Observer observer_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Job> queue_;
-  bool stopping_ = false;
+  std::mutex mutex_;  // the cache and the sequence
   std::unordered_map<std::string, Entry> cache_;
   std::uint64_t sequence_ = 0;
-  std::vector<std::thread> threads_;
+  BlockingPool pool_;  // last: its threads stop before the members they use go
 };
 
 }  // namespace httvps::gateway

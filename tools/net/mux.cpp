@@ -607,26 +607,23 @@ void MuxConnection::reset_stream(MuxStream& stream, bool send_reset, StreamReaso
     send_reason(stream.ready_ || role_ == Role::kClient ? FrameType::kReset : FrameType::kOpenFailed, stream.id(),
                 reason, text);
   }
-  stream.endpoint_->close();
-  on_stream_closed(stream);
-  auto it = streams_.find(stream.id());
-  if (it != streams_.end()) {
-    MuxStream* raw = it->second.release();
-    streams_.erase(it);
-    loop_.defer([raw] { delete raw; });
-  }
+  detach_stream(stream);
 }
 
 void MuxConnection::finish_stream(MuxStream& stream) noexcept {
   if (stream.dead_ || !stream.finished()) return;
   stream.dead_ = true;
+  detach_stream(stream);
+}
+
+void MuxConnection::detach_stream(MuxStream& stream) noexcept {
   stream.endpoint_->close();
   on_stream_closed(stream);
   auto it = streams_.find(stream.id());
   if (it != streams_.end()) {
     MuxStream* raw = it->second.release();
     streams_.erase(it);
-    loop_.defer([raw] { delete raw; });
+    loop_.defer([raw] { delete raw; });  // events of this batch may still name it
   }
 }
 

@@ -206,6 +206,8 @@ class MuxConnection : public Handler {
   void run_pump() noexcept;
   void send_ws(std::uint8_t opcode, std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
   void finish_stream(MuxStream& stream) noexcept;
+  // Closes the endpoint, reports the stream closed and destroys it after this batch.
+  void detach_stream(MuxStream& stream) noexcept;
   void teardown(std::string_view why) noexcept;
   void on_tick() noexcept;
   std::size_t out_pending() const noexcept { return out_.size() - out_off_; }
