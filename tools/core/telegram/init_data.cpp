@@ -9,6 +9,7 @@
 #include "core/cgi.hpp"
 #include "core/crypto.hpp"
 #include "core/error.hpp"
+#include "core/links.hpp"
 
 namespace httvps::telegram {
 namespace {
@@ -30,21 +31,6 @@ std::string expected_hash(const std::map<std::string, std::string>& fields, std:
   return crypto::hex_encode(crypto::hmac_sha256(secret, data_check_string(fields)));
 }
 
-// Percent-encodes everything but unreserved characters.
-std::string encode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -105,7 +91,7 @@ std::string sign_init_data(const std::vector<std::pair<std::string, std::string>
   std::string out;
   for (const auto& [k, v] : fields) {
     if (!out.empty()) out += '&';
-    out += encode(k) + "=" + encode(v);
+    out += links::percent_encode(k) + "=" + links::percent_encode(v);
   }
   return out + (out.empty() ? "" : "&") + "hash=" + expected_hash(sorted, bot_token);
 }
