@@ -35,10 +35,12 @@ SELECT d.id AS device_id, d.user_id, d.name AS device_name, u.username, d.status
 -- name: gateway_nodes_for_device
 -- The nodes a gateway may use for a device, best first: its assigned node, then the other
 -- nodes of its region that can serve (active, not down), healthiest and lightest first.
--- Only node kinds the gateway speaks (Shadowsocks) with a current secret are listed.
-SELECT n.id, n.name, n.kind, n.host, n.port, ns.method, ns.secret_sealed, ns.id AS secret_id, n.health
+-- Only node kinds the gateway speaks (Shadowsocks) with a current secret are listed; a
+-- secret on its own ss-manager port (0005) is reached there.
+SELECT n.id, n.name, n.kind, n.host, coalesce(ns.port, n.port) AS port, ns.method, ns.secret_sealed, ns.id AS secret_id,
+       n.health
   FROM nodes n
-  JOIN LATERAL (SELECT id, method, secret_sealed FROM node_secrets s
+  JOIN LATERAL (SELECT id, method, secret_sealed, port FROM node_secrets s
                  WHERE s.node_id = n.id AND (s.retire_after IS NULL OR s.retire_after > now())
                  ORDER BY s.created_at DESC LIMIT 1) ns ON true
  WHERE n.region_id = $1 AND n.admin_state = 'active' AND n.health <> 'down' AND n.kind IN ('shadowsocks', 'outline')

@@ -15,6 +15,7 @@ SELECT n.id, n.name, r.name AS region, n.kind, n.host, n.port, n.host || ':' || 
 SELECT n.id, n.name, r.name AS region, n.kind, n.host, n.port, n.host || ':' || n.port AS address, n.method,
        n.weight, n.usage_multiplier, n.data_limit_bytes AS data_limit, n.health, n.admin_state,
        n.consecutive_failures, n.consecutive_successes, n.last_probe_at, n.last_latency_ms, n.last_probe_error,
+       n.manager_url_sealed IS NOT NULL AS managed,
        (SELECT count(*) FROM devices d WHERE d.node_id = n.id AND d.status = 'active') AS devices,
        n.created_at, n.updated_at
   FROM nodes n JOIN regions r ON r.id = n.region_id

@@ -2,7 +2,7 @@
 
 -- name: subscription_view
 SELECT d.id AS device_id, d.name AS device_name, d.status AS device_status, u.username, u.status AS user_status,
-       n.kind AS node_kind, n.host AS node_host, n.port AS node_port,
+       n.kind AS node_kind, n.host AS node_host, coalesce(d.node_port, n.port) AS node_port,
        s.upload_bytes, s.download_bytes, p.data_limit_bytes,
        extract(epoch FROM s.expires_at)::bigint AS expires_at
   FROM devices d

@@ -24,7 +24,7 @@ SELECT u.id, u.username, u.status, p.name AS plan, s.used_bytes, p.data_limit_by
 -- name: telegram_devices
 -- The user's live devices with what they used since the period started ($2, unix seconds),
 -- from the hourly rollups.
-SELECT d.id, d.name, d.node_id, r.name AS region, n.kind AS node_kind, n.host AS node_host, n.port AS node_port,
+SELECT d.id, d.name, d.node_id, r.name AS region, n.kind AS node_kind, n.host AS node_host, coalesce(d.node_port, n.port) AS node_port,
        extract(epoch FROM d.last_seen_at)::bigint AS last_seen_at,
        coalesce((SELECT sum(ur.upload_bytes + ur.download_bytes) FROM usage_rollups ur
                   WHERE ur.granularity = 'hour' AND ur.scope = 'device' AND ur.scope_id = d.id

@@ -167,6 +167,20 @@ void validate_gateway(const Config& c) {
 }
 
 // The [telegram] keys; only the bot reads them, but a bad value fails --check-config anywhere.
+// The [nodes] keys (rotate-nodes).
+void validate_nodes(const Config& c) {
+  if (!c.nodes_canary.empty() && !parse_host_port(c.nodes_canary)) {
+    throw config_error("'nodes.canary' must be HOST:PORT, not '" + c.nodes_canary + "'");
+  }
+  check_range(c.nodes_probe_timeout_ms, 100, 60000, "nodes.probe_timeout_ms");
+  check_range(c.nodes_down_after, 1, 100, "nodes.down_after");
+  check_range(c.nodes_up_after, 1, 100, "nodes.up_after");
+  check_range(c.nodes_secret_rotation_days, 0, 3650, "nodes.secret_rotation_days");
+  check_range(c.nodes_secret_overlap_seconds, 60, 2592000, "nodes.secret_overlap_seconds");
+  check_range(c.nodes_port_span, 2, 60000, "nodes.port_span");
+  check_range(c.nodes_manager_timeout_ms, 100, 60000, "nodes.manager_timeout_ms");
+}
+
 void validate_telegram(const Config& c) {
   if (!c.telegram_bot_token.empty() && !c.telegram_bot_token_file.empty()) {
     throw config_error("set 'telegram.bot_token' or 'telegram.bot_token_file', not both");
@@ -249,6 +263,23 @@ const std::vector<ConfigKey>& config_keys() {
       {"telegram.webapp_url", &Config::telegram_webapp_url, "https:// URL of the Mini App page; empty: no app button"},
       {"telegram.webapp_max_age", &Config::telegram_webapp_max_age, "seconds a Mini App's initData stays valid"},
       {"telegram.chat_rate_limit", &Config::telegram_chat_rate_limit, "updates the bot answers per chat per minute"},
+      {"nodes.canary", &Config::nodes_canary,
+       "HOST:PORT that probes fetch with an HTTP GET through each node; empty: a TCP connect only"},
+      {"nodes.probe_timeout_ms", &Config::nodes_probe_timeout_ms, "time one node's probe may take (100-60000)"},
+      {"nodes.down_after", &Config::nodes_down_after, "failed probes in a row that take a node down (1-100)"},
+      {"nodes.up_after", &Config::nodes_up_after, "good probes in a row that bring a node back up (1-100)"},
+      {"nodes.secret_rotation_days", &Config::nodes_secret_rotation_days,
+       "age in days at which rotate-nodes replaces a managed node's gateway secret; 0: never"},
+      {"nodes.secret_overlap_seconds", &Config::nodes_secret_overlap_seconds,
+       "how long a replaced gateway secret keeps working (60-2592000)"},
+      {"nodes.port_span", &Config::nodes_port_span,
+       "ports above a managed node's port that its ss-manager may open for keys and secrets"},
+      {"nodes.manager_timeout_ms", &Config::nodes_manager_timeout_ms, "timeout of one ss-manager or Outline API call"},
+      {"nodes.vless_config_dir", &Config::nodes_vless_config_dir,
+       "directory rotate-nodes writes vless nodes' v2ray configs to (NODE.json); empty: none written"},
+      {"nodes.vless_listen", &Config::nodes_vless_listen, "the address rendered vless configs listen on"},
+      {"nodes.vless_template", &Config::nodes_vless_template,
+       "the v2ray template of vless nodes; empty: next to the binary, else the source tree"},
   };
   return keys;
 }
@@ -329,6 +360,7 @@ void validate(const Config& config) {
   }
   validate_gateway(config);
   validate_telegram(config);
+  validate_nodes(config);
 }
 
 Config load_config(const std::optional<std::string>& config_flag, const Environment& env,

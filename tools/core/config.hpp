@@ -78,6 +78,18 @@ struct Config {
   std::string telegram_webapp_url;         // the Mini App page; empty: no "Open app" button
   std::int64_t telegram_webapp_max_age = 86400;  // seconds an initData stays valid
   std::int64_t telegram_chat_rate_limit = 20;    // updates answered per chat per minute
+  // [nodes] (rotate-nodes; docs/nodes.md)
+  std::string nodes_canary;                       // HOST:PORT fetched through each node; empty: TCP connect only
+  std::int64_t nodes_probe_timeout_ms = 5000;     // per node, connect and answer together
+  std::int64_t nodes_down_after = 3;              // consecutive failed probes: degraded -> down
+  std::int64_t nodes_up_after = 2;                // consecutive good probes: degraded/down -> up
+  std::int64_t nodes_secret_rotation_days = 0;    // gateway secret age that triggers a rotation; 0: off
+  std::int64_t nodes_secret_overlap_seconds = 3600;  // how long a rotated-out secret keeps working
+  std::int64_t nodes_port_span = 1000;            // ss-manager ports above nodes.port for keys and secrets
+  std::int64_t nodes_manager_timeout_ms = 2000;   // per ss-manager command / Outline API call (x5)
+  std::string nodes_vless_config_dir;             // where vless nodes' v2ray configs are written; empty: not
+  std::string nodes_vless_listen = "0.0.0.0";       // the address rendered vless configs listen on
+  std::string nodes_vless_template;               // the v2ray template; empty: next to the binary, else the source tree
 };
 
 // One configurable key.

@@ -71,6 +71,17 @@ void declare_resource(CLI::App& app, Command& cmd, const httvps::admin::Resource
     secret->add_option("key", cmd.key, "node name")->required();
     secret->add_flag("--secret-stdin", cmd.secret_stdin, "Read the secret from standard input (default: generate one)");
     secret->add_option("--overlap", cmd.overlap_seconds, "Seconds the previous secret stays valid (default 3600)");
+    for (const char* verb : {"drain", "disable", "enable"}) {
+      const char* help = std::string(verb) == "drain"     ? "Take no new devices; rotate-nodes moves its devices away"
+                         : std::string(verb) == "disable" ? "Take the node out of service at once"
+                                                          : "Put a drained or disabled node back in service";
+      action(verb, help)->add_option("key", cmd.key, "node name")->required();
+    }
+    CLI::App* manager = action("set-manager", "Give rotate-nodes the node's ss-manager address or Outline apiUrl (stdin)");
+    manager->add_option("key", cmd.key, "node name")->required();
+    manager->add_option_function<std::string>(
+        "--cert-sha256", [&cmd](const std::string& v) { cmd.fields["cert_sha256"] = v; }, "Outline's certSha256");
+    manager->add_flag_callback("--clear", [&cmd] { cmd.fields["clear"] = "true"; }, "Forget the manager");
   }
 
   CLI::App* del = action("delete", ("Delete a " + spec.name).c_str());

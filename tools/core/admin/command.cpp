@@ -8,6 +8,7 @@
 
 #include "core/admin/health.hpp"
 #include "core/admin/resource_ops.hpp"
+#include "core/nodes/node_admin.hpp"
 #include "core/units.hpp"
 
 namespace httvps::admin {
@@ -73,7 +74,33 @@ int run_resource(Context& ctx, const Command& cmd, const ResourceSpec& spec) {
     return 0;
   }
   if (cmd.action == "show") {
+    if (spec.name == "node" || spec.name == "region") {  // with health, load and assignments
+      nodes::print_node_details(ctx, spec.name, nodes::with_node_details(ctx, spec.name, get_record(ctx, spec, cmd.key)));
+      return 0;
+    }
     show(get_record(ctx, spec, cmd.key));
+    return 0;
+  }
+  if (cmd.action == "drain" || cmd.action == "disable" || cmd.action == "enable") {
+    const char* state = cmd.action == "drain" ? "draining" : cmd.action == "disable" ? "disabled" : "active";
+    nlohmann::json rec = nodes::set_admin_state(ctx, cmd.key, state);
+    print_message(out, "node '" + cmd.key + "' is now " + state);
+    if (out == OutputFormat::kJson) show(rec);
+    return 0;
+  }
+  if (cmd.action == "set-manager") {
+    std::optional<std::string> address;
+    if (!cmd.fields.count("clear")) {
+      std::stringstream ss;
+      ss << std::cin.rdbuf();
+      address = strip_newline(ss.str());
+      if (address->empty()) throw usage_error("give the manager address on standard input, or --clear", "address");
+    }
+    auto cert = cmd.fields.count("cert_sha256") ? std::optional<std::string>(cmd.fields.at("cert_sha256")) : std::nullopt;
+    nlohmann::json rec = nodes::set_manager(ctx, cmd.key, address, cert);
+    if (out == OutputFormat::kJson) print_result(out, rec);
+    else print_message(out, address ? "node '" + cmd.key + "' is managed through " + rec["manager"].get<std::string>()
+                                    : "node '" + cmd.key + "' has no manager now");
     return 0;
   }
   if (cmd.action == "create") {

@@ -100,7 +100,8 @@ std::vector<ResourceSpec> build() {
   };
   node.columns = {{"name", "NAME"},       {"region", "REGION"},         {"kind", "KIND"},
                   {"address", "ADDRESS"}, {"health", "HEALTH"},         {"admin_state", "STATE"},
-                  {"weight", "WEIGHT"},   {"usage_multiplier", "MULT"}, {"devices", "DEVICES"}};
+                  {"weight", "WEIGHT"},   {"usage_multiplier", "MULT"}, {"devices", "DEVICES"},
+                  {"last_latency_ms", "LATENCY MS"}};
   node.filters = {F("region", T::kRef, "only nodes of this region").ref("region")};
   out.push_back(std::move(node));
 

@@ -7,6 +7,7 @@
 #include "core/keys/tokens.hpp"
 #include "core/links.hpp"
 #include "core/log.hpp"
+#include "core/nodes/node_ports.hpp"
 
 namespace httvps::keys {
 namespace {
@@ -86,6 +87,8 @@ std::optional<NodeInfo> node_info(Context& ctx, const nlohmann::json& device) {
   auto n = node_rows[0];
   NodeInfo info{n.text("name"), n.text("kind"), n.text("host"), static_cast<int>(n.int64("port")),
                 n.opt_text("method").value_or(""), n.text("region")};
+  auto port = ctx.db().exec("nodes_device_port_of", {device["id"].get<std::int64_t>()});
+  if (!port.empty() && !port[0].is_null("node_port")) info.port = static_cast<int>(port[0].int64("node_port"));
   return info;
 }
 
@@ -100,6 +103,7 @@ IssuedKeys issue_device(Context& ctx, const IssueRequest& request) {
   db.exec("device_assign_node", {static_cast<long long>(device_id),
                                  node_id ? db::Param(static_cast<long long>(*node_id)) : db::Param(std::nullopt),
                                  static_cast<long long>(region_id)});
+  nodes::assign_device_port(db, device_id, ctx.config().nodes_port_span);  // its own port on an ss-manager node
   nlohmann::json device = admin::device_get(ctx, std::to_string(device_id));
   IssuedKeys keys = mint_all(ctx, device_id, node_info(ctx, device));
   keys.device = device;
@@ -127,6 +131,7 @@ IssuedKeys rotate_device(Context& ctx, const std::string& device_key) {
                                    static_cast<long long>(region_id)});
     device = admin::device_get(ctx, std::to_string(id));
   }
+  nodes::assign_device_port(db, id, ctx.config().nodes_port_span);
   db.exec("credentials_revoke_live", {id});
   IssuedKeys keys = mint_all(ctx, id, node_info(ctx, device));
   keys.device = device;

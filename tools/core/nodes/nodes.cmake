@@ -1,17 +1,23 @@
 # Node management (docs/node-management.md, docs/nodes.md): ss-manager, the Outline Management
-# API and v2ray vless configs, and the probes of rotate-nodes,
+# API and v2ray vless configs, the probes, port allocation and the rotate-nodes job's body,
 # part of httvps_core; included from tools/core/CMakeLists.txt.
 find_package(OpenSSL REQUIRED)
 target_sources(httvps_core PRIVATE
   domain/node_health.cpp
   domain/rebalance.cpp
+  nodes/node_admin.cpp
+  nodes/node_ports.cpp
   nodes/outline.cpp
   nodes/probe.cpp
+  nodes/reconcile.cpp
+  nodes/rotate.cpp
   nodes/ss_manager.cpp
   nodes/vless_config.cpp)
 # outline.cpp pins the server certificate through OpenSSL's SSL_CTX of its cpp-httplib client.
 # probe.cpp speaks Shadowsocks AEAD through tools/tunnel's codec.
 target_link_libraries(httvps_core PRIVATE OpenSSL::SSL httvps_tunnel)
+set_source_files_properties(nodes/reconcile.cpp PROPERTIES
+  COMPILE_DEFINITIONS "HTTVPS_SOURCE_V2RAY_TEMPLATE=\"${PROJECT_SOURCE_DIR}/templates/v2ray/vless-node.json.in\"")
 if(TARGET core_tests)
   target_sources(core_tests PRIVATE
     domain/node_health_test.cpp

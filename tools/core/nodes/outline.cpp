@@ -261,9 +261,12 @@ std::vector<OutlineAccessKey> OutlineClient::list_keys() {
   return parse_outline_access_keys(send("GET", "/access-keys", "", 200).body);
 }
 
-OutlineAccessKey OutlineClient::create_key(const std::string& name, const std::string& method) {
+OutlineAccessKey OutlineClient::create_key(const std::string& name, const std::string& method,
+                                           const std::string& password, int port) {
   nlohmann::json body = {{"name", name}};
   if (!method.empty()) body["method"] = method;
+  if (!password.empty()) body["password"] = password;
+  if (port > 0) body["port"] = port;
   OutlineAccessKey key = parse_outline_access_key(send("POST", "/access-keys", request_body(body), 201).body);
   if (key.name != name) {
     rename_key(key.id, name);

@@ -73,9 +73,11 @@ class OutlineClient {
   explicit OutlineClient(OutlineOptions options);
 
   std::vector<OutlineAccessKey> list_keys();
-  // POST /access-keys with {"name", "method"?}; servers older than the body ignore it, so
-  // the name is set with PUT .../name when the answer does not carry it.
-  OutlineAccessKey create_key(const std::string& name, const std::string& method = {});
+  // POST /access-keys with {"name", "method"?, "password"?, "port"?}; servers older than the
+  // body ignore it, so the name is set with PUT .../name when the answer does not carry it.
+  // A server that ignored PASSWORD or PORT answers with its own: callers compare.
+  OutlineAccessKey create_key(const std::string& name, const std::string& method = {},
+                              const std::string& password = {}, int port = 0);
   void rename_key(const std::string& id, const std::string& name);
   void delete_key(const std::string& id);  // kNotFound when the server has no such key
   void set_data_limit(const std::string& id, std::uint64_t bytes);

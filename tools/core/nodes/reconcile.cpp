@@ -1,0 +1,273 @@
+// Steps 3 and 4 of rotate-nodes: gateway secret rotation on nodes run by ss-manager, and the
+// per-device keys on every node (ss-manager ports, vless configs, Outline access keys).
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <fstream>
+#include <sstream>
+
+#include "core/crypto.hpp"
+#include "core/error.hpp"
+#include "core/keys/tokens.hpp"
+#include "core/log.hpp"
+#include "core/nodes/node_ports.hpp"
+#include "core/nodes/outline.hpp"
+#include "core/nodes/rotate.hpp"
+#include "core/nodes/rotate_internal.hpp"
+#include "core/nodes/ss_manager.hpp"
+#include "core/nodes/vless_config.hpp"
+
+namespace fs = std::filesystem;
+
+namespace httvps::nodes::detail {
+namespace {
+
+bool ss_managed(const NodeRow& n) { return n.kind == "shadowsocks" && n.manager.has_value(); }
+
+SsManagerOptions manager_options(jobs::JobRun& run, const NodeRow& n) {
+  SsManagerOptions o;
+  o.address = *n.manager;
+  o.timeout = std::chrono::milliseconds(run.ctx().config().nodes_manager_timeout_ms);
+  return o;
+}
+
+void node_error(ReconcileReport& report, const NodeRow& n, const std::string& step, const std::string& message) {
+  report.errors.push_back({{"step", step}, {"node", n.name}, {"error", message}});
+  log::warn("rotate-nodes could not finish a step on a node", {{"node", n.name}, {"step", step}, {"error", message}});
+}
+
+std::string executable_dir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  return fs::path(std::string(buf, static_cast<std::size_t>(n))).parent_path().string();
+}
+
+std::string vless_template_path(const Config& c) {
+  if (!c.nodes_vless_template.empty()) return c.nodes_vless_template;
+  std::vector<std::string> candidates;
+  if (std::string exe = executable_dir(); !exe.empty()) candidates.push_back(exe + "/../share/httvps/v2ray/vless-node.json.in");
+  candidates.push_back(HTTVPS_SOURCE_V2RAY_TEMPLATE);
+  for (const auto& p : candidates) {
+    if (fs::is_regular_file(p)) return p;
+  }
+  throw config_error("no v2ray template found: set nodes.vless_template");
+}
+
+std::string read_if_exists(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+nlohmann::json emails(const std::vector<VlessUser>& users) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& u : users) out.push_back(u.email);
+  return out;
+}
+
+void reconcile_ss_manager(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
+  auto& db = run.db();
+  const std::string& key = run.ctx().secrets_key();
+  const std::int64_t span = run.ctx().config().nodes_port_span;
+  std::int64_t waiting_for_port = 0;
+  for (const auto& r : db.exec("nodes_managed_without_port", {static_cast<long long>(n.id)})) {
+    if (run.dry_run()) {
+      ++waiting_for_port;
+      continue;
+    }
+    db::Transaction tx(db);
+    assign_device_port(db, r.int64("id"), span);
+    tx.commit();
+  }
+  std::vector<SsManagerKey> desired;
+  for (const auto& r : db.exec("nodes_ss_keys", {static_cast<long long>(n.id)})) {
+    if (r.is_null("node_port")) continue;  // dry run: no port yet
+    SsManagerKey k;
+    k.port = static_cast<int>(r.int64("node_port"));
+    k.password = crypto::open_stored(key, r.text("secret_sealed"), keys::sealing_context(r.int64("device_id"), "shadowsocks"),
+                                     "a device's Shadowsocks password");
+    k.method = r.opt_text("method").value_or(n.method);
+    desired.push_back(std::move(k));
+  }
+  for (const auto& r : db.exec("nodes_live_secrets", {static_cast<long long>(n.id)})) {
+    SsManagerKey k;
+    k.port = r.is_null("port") ? n.port : static_cast<int>(r.int64("port"));
+    k.password = crypto::open_stored(key, r.text("secret_sealed"), "node_secrets:" + std::to_string(n.id), "a node secret");
+    k.method = r.text("method");
+    desired.push_back(std::move(k));
+  }
+  SsManagerClient client(manager_options(run, n));
+  const SsManagerPlan plan = plan_ss_manager_changes(desired, client.list());
+  if (plan.empty() && waiting_for_port == 0) return;
+  nlohmann::json adds = nlohmann::json::array();
+  for (const auto& a : plan.adds) adds.push_back(a.port);
+  nlohmann::json entry = {{"node", n.name}, {"via", "ss-manager"}, {"add_ports", adds}, {"remove_ports", plan.removes}};
+  if (waiting_for_port > 0) entry["devices_to_get_a_port"] = waiting_for_port;
+  if (!run.dry_run()) client.apply(plan);
+  report.key_changes += static_cast<std::int64_t>(plan.adds.size() + plan.removes.size());
+  report.keys.push_back(entry);
+}
+
+void reconcile_vless(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
+  const Config& c = run.ctx().config();
+  if (c.nodes_vless_config_dir.empty()) return;
+  VlessNodeConfig cfg;
+  cfg.listen = c.nodes_vless_listen;
+  cfg.port = n.port;
+  cfg.users.push_back({vless_probe_uuid(run.ctx().secrets_key(), n.id), "probe@rotate-nodes"});
+  for (const auto& r : run.db().exec("nodes_vless_users", {static_cast<long long>(n.id)})) {
+    cfg.users.push_back({r.text("uuid"), "device-" + std::to_string(r.int64("device_id")) + "@" + r.text("username")});
+  }
+  const std::string rendered = render_vless_config(read_vless_template(vless_template_path(c)), cfg);
+  const fs::path path = fs::path(c.nodes_vless_config_dir) / (n.name + ".json");
+  const std::string old = read_if_exists(path);
+  VlessChanges changes = what_changed(old, rendered);
+  if (changes.empty() && !old.empty()) return;
+  if (!run.dry_run()) {
+    std::error_code ec;
+    fs::create_directories(c.nodes_vless_config_dir, ec);
+    jobs::write_file_atomically(path.string(), rendered);
+  }
+  report.key_changes += static_cast<std::int64_t>(changes.added.size() + changes.removed.size() + changes.renamed.size());
+  report.vless.push_back({{"node", n.name},
+                          {"path", path.string()},
+                          {"added", emails(changes.added)},
+                          {"removed", emails(changes.removed)},
+                          {"renamed", emails(changes.renamed)},
+                          {"settings_changed", changes.settings_changed},
+                          {"first_config", old.empty()},
+                          {"written", !run.dry_run()}});
+}
+
+// Outline: one access key per device, named "httvps:device-ID", created with the device's own
+// password on the node's port so the ss:// link issue-key printed works; keys of other names
+// are the operator's and are left alone. The plan's data limit goes onto the key.
+void reconcile_outline(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
+  struct Want {
+    std::string password;
+    std::string method;
+    std::optional<std::uint64_t> limit;
+  };
+  std::map<std::string, Want> want;
+  const std::string& key = run.ctx().secrets_key();
+  for (const auto& r : run.db().exec("nodes_ss_keys", {static_cast<long long>(n.id)})) {
+    Want w;
+    w.password = crypto::open_stored(key, r.text("secret_sealed"), keys::sealing_context(r.int64("device_id"), "shadowsocks"),
+                                     "a device's Shadowsocks password");
+    w.method = r.opt_text("method").value_or(n.method);
+    if (auto l = r.opt_int64("data_limit_bytes")) w.limit = static_cast<std::uint64_t>(*l);
+    want["httvps:device-" + std::to_string(r.int64("device_id"))] = std::move(w);
+  }
+  OutlineOptions o;
+  o.api_url = *n.manager;
+  o.cert_sha256 = n.manager_cert;
+  o.timeout = std::chrono::milliseconds(run.ctx().config().nodes_manager_timeout_ms);
+  OutlineClient client(o);
+  nlohmann::json created = nlohmann::json::array(), deleted = nlohmann::json::array(), limited = nlohmann::json::array();
+  std::set<std::string> present;
+  for (const auto& k : client.list_keys()) {
+    if (!k.name.starts_with("httvps:device-")) continue;
+    auto it = want.find(k.name);
+    const bool keep = it != want.end() && present.count(k.name) == 0 && k.password == it->second.password &&
+                      k.port == n.port && k.method == it->second.method;
+    if (keep) {
+      present.insert(k.name);
+      if (k.data_limit_bytes != it->second.limit) {
+        if (!run.dry_run()) {
+          if (it->second.limit) client.set_data_limit(k.id, *it->second.limit);
+          else client.remove_data_limit(k.id);
+        }
+        limited.push_back(k.name);
+      }
+      continue;
+    }
+    if (!run.dry_run()) client.delete_key(k.id);
+    deleted.push_back(k.name);
+  }
+  for (const auto& [name, w] : want) {
+    if (present.count(name)) continue;
+    if (!run.dry_run()) {
+      OutlineAccessKey made = client.create_key(name, w.method, w.password, n.port);
+      if (made.password != w.password || made.port != n.port) {
+        client.delete_key(made.id);
+        throw Failure(ExitCode::kTempFail, "outline: the server did not take the device's password and port "
+                                           "(it predates them in POST /access-keys)");
+      }
+      if (w.limit) client.set_data_limit(made.id, *w.limit);
+    }
+    created.push_back(name);
+  }
+  if (created.empty() && deleted.empty() && limited.empty()) return;
+  report.key_changes += static_cast<std::int64_t>(created.size() + deleted.size());
+  report.keys.push_back({{"node", n.name}, {"via", "outline"}, {"created", created}, {"deleted", deleted},
+                         {"data_limit_set", limited}});
+}
+
+}  // namespace
+
+void rotate_secret(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
+  const Config& c = run.ctx().config();
+  if (c.nodes_secret_rotation_days == 0 || n.kind == "vless") return;
+  auto& db = run.db();
+  auto current = db.exec("nodes_current_secret", {static_cast<long long>(n.id)});
+  const std::int64_t max_age = c.nodes_secret_rotation_days * 86400;
+  const bool due = current.empty() ? ss_managed(n) : run.now() - current[0].int64("created_at") >= max_age;
+  if (!ss_managed(n)) {
+    // Reported on every run while rotation is on, so the operator sees which nodes it skips.
+    report.unrotatable.push_back(
+        {{"node", n.name},
+         {"secret_overdue", due || current.empty()},
+         {"reason", n.kind == "outline" ? "an Outline node: its gateway secret is set by hand (httvps node set-secret)"
+                                        : "no ss-manager (httvps node set-manager): set its secret by hand"}});
+    return;
+  }
+  if (!due) return;
+  const std::int64_t overlap = c.nodes_secret_overlap_seconds;
+  nlohmann::json entry = {{"node", n.name}, {"overlap_seconds", overlap}};
+  if (!current.empty()) entry["old_port"] = current[0].is_null("port") ? n.port : current[0].int64("port");
+  if (run.dry_run()) {
+    report.rotations.push_back(entry);
+    return;
+  }
+  try {
+    // The node must accept the new secret before validate-device hands it out: the port is
+    // opened on ss-manager inside the transaction that records it, under the node's row lock.
+    db::Transaction tx(db);
+    db.exec("nodes_port_lock", {static_cast<long long>(n.id)});
+    const int port = allocate_secret_port(db, n.id, n.port, c.nodes_port_span);
+    const std::string secret = keys::mint_ss_password();
+    SsManagerClient client(manager_options(run, n));
+    client.add({port, secret, n.method});
+    db.exec("node_secret_retire_current", {static_cast<long long>(n.id), static_cast<long long>(overlap)});
+    db.exec("nodes_secret_insert", {static_cast<long long>(n.id),
+                                    crypto::seal(run.ctx().secrets_key(), secret, "node_secrets:" + std::to_string(n.id)),
+                                    n.method, port});
+    entry["new_port"] = port;
+    audit_job(run, "node.rotate-secret", "node", n.id,
+              {{"secret_port", entry.contains("old_port") ? entry["old_port"] : nlohmann::json(nullptr)}},
+              {{"secret_port", port}, {"overlap_seconds", overlap}});
+    tx.commit();
+    log::info("rotated a node's gateway secret", {{"node", n.name}, {"port", port}});
+    report.rotations.push_back(entry);
+  } catch (const Failure& f) {
+    node_error(report, n, "rotate-secret", f.what());
+  }
+}
+
+void reconcile_keys(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
+  try {
+    if (ss_managed(n)) reconcile_ss_manager(run, n, report);
+    else if (n.kind == "vless") reconcile_vless(run, n, report);
+    else if (n.kind == "outline" && n.manager) reconcile_outline(run, n, report);
+  } catch (const Failure& f) {
+    node_error(report, n, "keys", f.what());
+  }
+}
+
+}  // namespace httvps::nodes::detail
