@@ -370,6 +370,7 @@ threads = $gateway_threads
 admin_listen = "127.0.0.1:$3"
 control_url = "$control_url"
 credential_file = "$root/var/gateway-credential"
+spool_dir = "$tmp/spool-$2"
 upstream = "$4"
 allow_private_targets = true
 

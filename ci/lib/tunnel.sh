@@ -79,6 +79,7 @@ tls_key = "$gw_dir/key.pem"
 admin_listen = "127.0.0.1:$tunnel_admin_port"
 control_url = "http://127.0.0.1:$api_port"
 credential_file = "$var/gateway-credential"
+spool_dir = "$gw_dir/spool"
 upstream = "nodes"
 EOF
   local changed=yes

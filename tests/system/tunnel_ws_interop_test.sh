@@ -75,6 +75,7 @@ threads = 2
 admin_listen = "127.0.0.1:$4"
 control_url = "$base"
 credential_file = "$TEST_TMP/gateway-credential"
+spool_dir = "$TEST_TMP/spool-$2"
 upstream = "echo"
 validate_timeout_ms = 20000
 max_streams = 8

@@ -264,7 +264,7 @@ class ClientConnection final : public net::MuxConnection {
     });
   }
 
-  void on_bytes(std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept override {
+  void on_bytes(net::MuxStream&, std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept override {
     impl_.update([&](ClientStatus& s) {
       s.bytes_down += to_endpoint;
       s.bytes_up += from_endpoint;

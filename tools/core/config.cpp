@@ -164,6 +164,9 @@ void validate_gateway(const Config& c) {
   check_range(c.gateway_window, 16384, 16777216, "gateway.window");
   check_range(c.gateway_max_connections, 1, 1000000, "gateway.max_connections");
   check_range(c.gateway_drain_seconds, 0, 3600, "gateway.drain_seconds");
+  if (c.gateway_spool_dir.empty()) throw config_error("'gateway.spool_dir' must name a directory");
+  check_range(c.gateway_usage_interval_ms, 100, 60000, "gateway.usage_interval_ms");
+  check_range(c.gateway_heartbeat_seconds, 1, 3600, "gateway.heartbeat_seconds");
 }
 
 // The [telegram] keys; only the bot reads them, but a bad value fails --check-config anywhere.
@@ -222,6 +225,10 @@ const std::vector<ConfigKey>& config_keys() {
       {"secrets.key_file", &Config::secrets_key_file, "file holding secrets.key (preferred over inline)"},
       {"cgi.max_body_bytes", &Config::cgi_max_body_bytes, "largest accepted request body, in bytes"},
       {"cgi.cors_origin", &Config::cgi_cors_origin, "the admin panel's origin allowed by CORS; empty: none"},
+      {"usage.retention_days", &Config::usage_retention_days,
+       "days raw usage batches are kept after aggregation; older records are refused (1-3650)"},
+      {"usage.session_retention_days", &Config::usage_session_retention_days,
+       "days ended sessions are kept (1-3650)"},
       {"admin.token_ttl", &Config::admin_token_ttl, "seconds an admin API login token stays valid (60-86400)"},
       {"admin.token_key_file", &Config::admin_token_key_file,
        "file holding a base64 32-byte key that signs admin tokens; empty: derived from secrets.key"},
@@ -249,6 +256,11 @@ const std::vector<ConfigKey>& config_keys() {
       {"gateway.window", &Config::gateway_window, "initial per-stream flow-control window in bytes (16 KiB to 16 MiB)"},
       {"gateway.max_connections", &Config::gateway_max_connections, "tunnel connections the process accepts at once"},
       {"gateway.drain_seconds", &Config::gateway_drain_seconds, "on SIGTERM, how long open streams may finish"},
+      {"gateway.spool_dir", &Config::gateway_spool_dir,
+       "directory of the usage spool: batches are written here (fsync) before they are sent"},
+      {"gateway.usage_interval_ms", &Config::gateway_usage_interval_ms,
+       "how often usage is spooled and sent to /api/v1/usage (100-60000)"},
+      {"gateway.heartbeat_seconds", &Config::gateway_heartbeat_seconds, "how often live sessions go to /api/v1/heartbeat"},
       {"telegram.bot_token", &Config::telegram_bot_token, "the Telegram bot token from BotFather", true},
       {"telegram.bot_token_file", &Config::telegram_bot_token_file, "file holding telegram.bot_token (preferred over inline)"},
       {"telegram.bot_username", &Config::telegram_bot_username, "the bot's username without '@'; empty: any"},
@@ -342,6 +354,8 @@ void validate(const Config& config) {
   if (config.cgi_max_body_bytes < 1024 || config.cgi_max_body_bytes > (64LL << 20)) {
     throw config_error("'cgi.max_body_bytes' must be between 1024 and 67108864");
   }
+  check_range(config.usage_retention_days, 1, 3650, "usage.retention_days");
+  check_range(config.usage_session_retention_days, 1, 3650, "usage.session_retention_days");
   if (config.database_connect_timeout < 1 || config.database_connect_timeout > 600) {
     throw config_error("'database.connect_timeout' must be between 1 and 600 seconds");
   }

@@ -36,6 +36,10 @@ struct Config {
   std::int64_t cgi_max_body_bytes = 1048576;
   std::string cgi_cors_origin;            // the admin panel's origin; empty: no CORS
 
+  // [usage]
+  std::int64_t usage_retention_days = 7;           // raw usage kept (and accepted) this long
+  std::int64_t usage_session_retention_days = 30;  // ended sessions kept this long
+
   // [admin]
   std::int64_t admin_token_ttl = 900;     // seconds an admin login token lives
   std::string admin_token_key_file;       // a dedicated token-signing key; empty: derived from secrets.key
@@ -65,6 +69,9 @@ struct Config {
   std::int64_t gateway_window = 262144;               // initial per-stream window, bytes
   std::int64_t gateway_max_connections = 10000;       // per process
   std::int64_t gateway_drain_seconds = 30;            // SIGTERM: time for open streams to finish
+  std::string gateway_spool_dir = "/var/lib/httvps/gateway-spool";  // usage batches not yet acknowledged
+  std::int64_t gateway_usage_interval_ms = 2000;      // how often usage is spooled and sent
+  std::int64_t gateway_heartbeat_seconds = 30;        // how often live sessions are reported
   // [telegram] (the telegram-bot CGI and `httvps telegram`; docs/telegram.md)
   std::string telegram_bot_token;          // from BotFather
   std::string telegram_bot_token_file;     // or a file holding it

@@ -76,6 +76,24 @@ void Metrics::upstream_failure(std::string_view node) {
   ++it->second;
 }
 
+namespace {
+void bump(std::map<std::string, std::uint64_t, std::less<>>& m, std::string_view key) {
+  auto it = m.find(key);
+  if (it == m.end()) it = m.emplace(std::string(key), 0).first;
+  ++it->second;
+}
+}  // namespace
+
+void Metrics::usage_batch(std::string_view outcome) {
+  std::lock_guard lock(mutex_);
+  bump(usage_batches_, outcome);
+}
+
+void Metrics::revalidation(std::string_view outcome) {
+  std::lock_guard lock(mutex_);
+  bump(revalidations_, outcome);
+}
+
 void Metrics::validation(std::string_view outcome, std::chrono::nanoseconds took) {
   std::lock_guard lock(mutex_);
   auto it = validations_.find(outcome);
@@ -123,7 +141,27 @@ std::string Metrics::render() const {
           open_failures.load(r));
   counter(out, "httvps_gateway_draining", "1 while the gateway drains after SIGTERM",
           static_cast<std::uint64_t>(draining.load(r)), "gauge");
+  counter(out, "httvps_gateway_usage_records_total", "usage records spooled for the control plane",
+          usage_records.load(r));
+  counter(out, "httvps_gateway_usage_records_lost_total", "usage records the spool could not keep (disk errors)",
+          usage_records_lost.load(r));
+  counter(out, "httvps_gateway_spool_pending_batches", "usage batches spooled and not yet acknowledged",
+          static_cast<std::uint64_t>(std::max<std::int64_t>(0, spool_pending.load(r))), "gauge");
+  counter(out, "httvps_gateway_spool_bytes", "size of the usage spool file",
+          static_cast<std::uint64_t>(std::max<std::int64_t>(0, spool_bytes.load(r))), "gauge");
+  counter(out, "httvps_gateway_heartbeat_failures_total", "heartbeats the control plane did not take",
+          heartbeat_failures.load(r));
+  counter(out, "httvps_gateway_quota_exhausted_total", "connections ended because the quota ran out",
+          quota_exhausted.load(r));
+  counter(out, "httvps_gateway_access_ended_total", "connections ended because a re-validation refused the device",
+          access_ended.load(r));
+  counter(out, "httvps_gateway_speed_waits_total", "times a stream waited for the device's speed limit",
+          speed_waits.load(r));
   std::lock_guard lock(mutex_);
+  labelled(out, "httvps_gateway_usage_batches_total", "usage batch deliveries, by outcome", "outcome",
+           usage_batches_);
+  labelled(out, "httvps_gateway_revalidations_total", "re-validations of live connections, by outcome", "outcome",
+           revalidations_);
   labelled(out, "httvps_gateway_refusals_total", "devices refused at HELLO, by reason", "reason", refusals_);
   labelled(out, "httvps_gateway_upstream_failures_total", "failed connects to upstream nodes, by node", "node",
            upstream_failures_);

@@ -28,9 +28,22 @@ class Metrics {
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> open_failures{0};
   std::atomic<int> draining{0};
+  // Usage accounting.
+  std::atomic<std::uint64_t> usage_records{0};       // records spooled
+  std::atomic<std::uint64_t> usage_records_lost{0};  // the spool refused them
+  std::atomic<std::int64_t> spool_pending{0};        // batches not yet acknowledged
+  std::atomic<std::int64_t> spool_bytes{0};
+  std::atomic<std::uint64_t> heartbeat_failures{0};
+  std::atomic<std::uint64_t> quota_exhausted{0};      // connections ended at the quota
+  std::atomic<std::uint64_t> access_ended{0};         // connections ended by a re-validation
+  std::atomic<std::uint64_t> speed_waits{0};          // times a stream waited for its speed limit
 
   void refusal(std::string_view reason);
   void upstream_failure(std::string_view node);
+  // A usage batch's delivery: stored, duplicate, rejected, failed.
+  void usage_batch(std::string_view outcome);
+  // A re-validation of a live connection: allowed, refused, unavailable.
+  void revalidation(std::string_view outcome);
   void validation(std::string_view outcome, std::chrono::nanoseconds took);
   // From accept to WELCOME (or REFUSE).
   void handshake(std::chrono::nanoseconds took);
@@ -53,6 +66,8 @@ class Metrics {
   std::map<std::string, std::uint64_t, std::less<>> refusals_;
   std::map<std::string, std::uint64_t, std::less<>> upstream_failures_;
   std::map<std::string, std::uint64_t, std::less<>> validations_;
+  std::map<std::string, std::uint64_t, std::less<>> usage_batches_;
+  std::map<std::string, std::uint64_t, std::less<>> revalidations_;
   Histogram handshake_;
   Histogram validate_;
 };

@@ -17,6 +17,8 @@
 #include "core/error.hpp"
 #include "core/hostport.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
+#include "gateway/reporter.hpp"
 #include "gateway/session.hpp"
 #include "net/transport.hpp"
 
@@ -215,7 +217,8 @@ int run_gateway(const Config& config) {
     metrics.validation(outcome, took);
   });
   Resolver resolver(2);
-  SessionServices services{&settings, &metrics, &validator, &resolver};
+  Ledger ledger;
+  SessionServices services{&settings, &metrics, &validator, &resolver, &ledger};
 
   net::Address address = listen_address(config.gateway_listen, "gateway.listen");
   unsigned threads = config.gateway_threads > 0 ? static_cast<unsigned>(config.gateway_threads)
@@ -260,6 +263,20 @@ int run_gateway(const Config& config) {
       throw Failure(ExitCode::kConfig, "cannot listen on " + config.gateway_admin_listen + " ('gateway.admin_listen')");
     }
     admin_thread = std::thread([&admin] { admin.listen_after_bind(); });
+  }
+
+  ReporterOptions ropts;
+  ropts.control_url = config.gateway_control_url;
+  ropts.credential = vopts.credential;
+  ropts.spool_dir = config.gateway_spool_dir;
+  ropts.gateway_name = settings.name;
+  ropts.version = kVersion;
+  ropts.interval = std::chrono::milliseconds(config.gateway_usage_interval_ms);
+  ropts.heartbeat = std::chrono::seconds(config.gateway_heartbeat_seconds);
+  Reporter reporter(ropts, ledger, metrics);
+  {
+    std::string error;
+    if (!reporter.start(error)) throw Failure(ExitCode::kConfig, error + " ('gateway.spool_dir')");
   }
 
   for (auto& w : workers) {
@@ -311,6 +328,7 @@ int run_gateway(const Config& config) {
     }
   }
   for (auto& w : workers) w->stop();
+  reporter.stop();  // the last counts are spooled, and sent if the control plane answers
   admin.stop();
   if (admin_thread.joinable()) admin_thread.join();
   log::info("gateway stopped", {{"connections_left", metrics.connections_open.load()}});

@@ -124,6 +124,16 @@ net::Address address_of(const tunnel::TargetAddress& target) {
   return out;
 }
 
+// "198.51.100.7:51234" → "198.51.100.7", "[2001:db8::1]:443" → "2001:db8::1".
+std::string peer_host(const std::string& peer) {
+  if (!peer.empty() && peer.front() == '[') {
+    auto close = peer.find(']');
+    return close == std::string::npos ? peer : peer.substr(1, close - 1);
+  }
+  auto colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
 }  // namespace
 
 GatewaySession::GatewaySession(net::EventLoop& loop, std::unique_ptr<net::Transport> transport,
@@ -138,7 +148,11 @@ GatewaySession::GatewaySession(net::EventLoop& loop, std::unique_ptr<net::Transp
   services_.metrics->connections_open.fetch_add(1, std::memory_order_relaxed);
 }
 
-GatewaySession::~GatewaySession() { loop().cancel_timer(hello_timer_); }
+GatewaySession::~GatewaySession() {
+  loop().cancel_timer(hello_timer_);
+  loop().cancel_timer(budget_timer_);
+  loop().cancel_timer(revalidate_timer_);
+}
 
 bool GatewaySession::on_upgrade_request(const tunnel::UpgradeRequest& request) noexcept {
   std::string_view path = std::string_view(request.path).substr(0, request.path.find('?'));
@@ -191,6 +205,9 @@ bool GatewaySession::on_hello(const tunnel::TunnelFrame& frame) noexcept {
   }
   if (hello->window) client_window_ = *hello->window;
   state_ = State::kValidating;
+  token_ = hello->token;
+  hwid_ = hello->hwid;
+  asked_at_ = UsageClock::now();
   services_.validator->check(loop(), hello->token, hello->hwid,
                              [this, alive = std::weak_ptr<bool>(alive_)](const Verdict& verdict) {
                                if (!alive.expired() && !closed()) on_verdict(verdict);
@@ -218,11 +235,26 @@ void GatewaySession::on_verdict(const Verdict& verdict) noexcept {
     close_connection(CloseCode::kDeviceRefused, "no_node");
     return;
   }
+  if (!apply_limits(verdict, asked_at_)) {
+    state_ = State::kRefused;
+    services_.metrics->refusal("quota");
+    log::info("device refused", {{"peer", peer_}, {"reason", "quota"}, {"device_id", verdict.device_id}});
+    Json refuse = {{"reason", "quota"}, {"detail", "the data limit of this period is used up"}};
+    send_json(FrameType::kRefuse, refuse.dump());
+    close_connection(CloseCode::kDeviceRefused, "quota");
+    return;
+  }
   verdict_ = verdict;
   state_ = State::kWelcomed;
-  session_id_ = services_.settings->name + ":" + random_hex(8);
+  session_id_ = services_.settings->name + "-" + random_hex(8);
+  auto started = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+  meter_ = services_.ledger->open_session(session_id_, verdict.device_id, verdict.user_id, peer_host(peer_), started);
   Json limits = {{"bytes_remaining", nullptr}, {"speed_limit_bps", nullptr}, {"expires_at", nullptr}};
-  if (verdict.bytes_remaining) limits["bytes_remaining"] = *verdict.bytes_remaining;
+  if (quota_limited_) {
+    std::lock_guard lock(account_->mutex);
+    limits["bytes_remaining"] = account_->remaining_milli / kMilli;
+  }
   if (verdict.speed_limit_bps) limits["speed_limit_bps"] = *verdict.speed_limit_bps;
   if (!verdict.expires_at.empty()) limits["expires_at"] = verdict.expires_at;
   Json welcome = {{"session", session_id_},
@@ -231,6 +263,7 @@ void GatewaySession::on_verdict(const Verdict& verdict) noexcept {
                   {"limits", limits}};
   send_json(FrameType::kWelcome, welcome.dump());
   streams_allowed_ = true;
+  arm_revalidation(std::chrono::seconds(std::max(verdict.cache_ttl, 5)));
   services_.metrics->sessions_total.fetch_add(1, std::memory_order_relaxed);
   log::info("device welcomed", {{"peer", peer_},
                                 {"session", session_id_},
@@ -251,6 +284,7 @@ bool GatewaySession::on_open(const tunnel::TunnelFrame& frame) noexcept {
     return true;
   };
   if (draining_) return fail(StreamReason::kGoingAway, "the gateway is draining");
+  if (ending_ || quota_used_up()) return fail(StreamReason::kQuota, "the data limit of this period is used up");
   if (stream_count() >= services_.settings->max_streams) return fail(StreamReason::kTooManyStreams, "");
   std::string refusal;
   StreamReason reason = StreamReason::kNotAllowed;
@@ -303,10 +337,18 @@ std::unique_ptr<net::Endpoint> GatewaySession::make_upstream(const tunnel::Targe
 }
 
 void GatewaySession::on_stream_ready(net::MuxStream& stream) noexcept {
+  Billing billing;
+  std::size_t hop = stream.endpoint().connected_hop();
+  if (services_.settings->upstream == UpstreamMode::kNodes && hop < verdict_.nodes.size()) {
+    billing.node_id = verdict_.nodes[hop].id;
+    billing.multiplier_milli = verdict_.nodes[hop].multiplier_milli;
+  }
+  billing_[stream.id()] = billing;
   send_frame(FrameType::kOpened, stream.id(), {});
 }
 
 void GatewaySession::on_stream_closed(net::MuxStream& stream) noexcept {
+  billing_.erase(stream.id());
   services_.metrics->streams_open.fetch_sub(1, std::memory_order_relaxed);
   if (!stream.ready()) services_.metrics->open_failures.fetch_add(1, std::memory_order_relaxed);
   if (draining_ && stream_count() <= 1) {
@@ -316,15 +358,183 @@ void GatewaySession::on_stream_closed(net::MuxStream& stream) noexcept {
   }
 }
 
-void GatewaySession::on_bytes(std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept {
+void GatewaySession::on_bytes(net::MuxStream& stream, std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept {
   bytes_up_ += to_endpoint;
   bytes_down_ += from_endpoint;
   if (to_endpoint) services_.metrics->bytes_up.fetch_add(to_endpoint, std::memory_order_relaxed);
   if (from_endpoint) services_.metrics->bytes_down.fetch_add(from_endpoint, std::memory_order_relaxed);
+  if (!meter_) return;
+  Billing billing = billing_of(stream);
+  auto up = static_cast<std::int64_t>(to_endpoint);
+  auto down = static_cast<std::int64_t>(from_endpoint);
+  meter_->add(billing.node_id, billing.multiplier_milli, up, down);
+  std::lock_guard lock(account_->mutex);
+  account_->unacked_milli += (up + down) * billing.multiplier_milli;
+}
+
+GatewaySession::Billing GatewaySession::billing_of(const net::MuxStream& stream) const noexcept {
+  auto it = billing_.find(stream.id());
+  return it == billing_.end() ? Billing{} : it->second;
+}
+
+std::size_t GatewaySession::take_budget(net::MuxStream& stream, net::Direction direction, std::size_t want) noexcept {
+  if (ending_) return 0;
+  if (!quota_limited_ && !speed_limited_) return want;
+  std::int64_t m = billing_of(stream).multiplier_milli;
+  std::size_t grant = want;
+  bool took_quota = false;
+  if (quota_limited_) {
+    std::lock_guard lock(account_->mutex);
+    if (account_->limited) {
+      std::int64_t allowed = account_->remaining_milli / m;
+      if (allowed <= 0) {
+        ending_ = true;
+        loop().defer([this, alive = std::weak_ptr<bool>(alive_)] {
+          if (!alive.expired() && !closed()) end_access("quota", "the data limit of this period is used up");
+        });
+        return 0;
+      }
+      grant = std::min<std::size_t>(grant, static_cast<std::size_t>(allowed));
+      account_->remaining_milli -= static_cast<std::int64_t>(grant) * m;
+      took_quota = true;
+    }
+  }
+  if (speed_limited_) {
+    auto now = UsageClock::now();
+    std::lock_guard lock(device_account_->mutex);
+    auto& bucket = direction == net::Direction::kToEndpoint ? device_account_->to_endpoint
+                                                            : device_account_->from_endpoint;
+    if (bucket) {
+      std::size_t g = bucket->take(grant, now);
+      if (g < grant) {
+        if (took_quota) {
+          std::lock_guard account_lock(account_->mutex);
+          account_->remaining_milli += static_cast<std::int64_t>(grant - g) * m;
+        }
+        if (g == 0) {
+          services_.metrics->speed_waits.fetch_add(1, std::memory_order_relaxed);
+          arm_budget_timer(bucket->wait_for(want, now));
+        }
+      }
+      grant = g;
+    }
+  }
+  return grant;
+}
+
+void GatewaySession::return_budget(net::MuxStream& stream, net::Direction direction, std::size_t unused) noexcept {
+  if (unused == 0 || (!quota_limited_ && !speed_limited_)) return;
+  std::int64_t m = billing_of(stream).multiplier_milli;
+  if (quota_limited_) {
+    std::lock_guard lock(account_->mutex);
+    if (account_->limited) account_->remaining_milli += static_cast<std::int64_t>(unused) * m;
+  }
+  if (speed_limited_) {
+    std::lock_guard lock(device_account_->mutex);
+    auto& bucket = direction == net::Direction::kToEndpoint ? device_account_->to_endpoint
+                                                            : device_account_->from_endpoint;
+    if (bucket) bucket->give_back(unused);
+  }
+}
+
+void GatewaySession::arm_budget_timer(std::chrono::nanoseconds after) noexcept {
+  if (budget_timer_ != 0) return;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after) + std::chrono::milliseconds(1);
+  budget_timer_ = loop().add_timer(ms, [this] {
+    budget_timer_ = 0;
+    if (!closed() && !ending_) resume_budget();
+  });
+}
+
+bool GatewaySession::apply_limits(const Verdict& verdict, UsageClock::time_point asked_at) noexcept {
+  auto* ledger = services_.ledger;
+  if (!account_) account_ = ledger->user(verdict.user_id);
+  if (!device_account_) device_account_ = ledger->device(verdict.device_id);
+  AnswerLimits limits{verdict.bytes_remaining, verdict.speed_limit_bps};
+  auto remaining = ledger->apply_answer(verdict.user_id, verdict.device_id, limits, !verdict.cached, asked_at,
+                                        UsageClock::now());
+  quota_limited_ = remaining.has_value();
+  speed_limited_ = verdict.speed_limit_bps.has_value() && *verdict.speed_limit_bps > 0;
+  return !remaining || *remaining > 0;
+}
+
+bool GatewaySession::quota_used_up() noexcept {
+  if (!quota_limited_) return false;
+  std::lock_guard lock(account_->mutex);
+  return account_->limited && account_->remaining_milli < kMilli;
+}
+
+void GatewaySession::end_access(const std::string& reason, const std::string& detail) noexcept {
+  if (closed()) return;
+  ending_ = true;
+  loop().cancel_timer(revalidate_timer_);
+  revalidate_timer_ = 0;
+  if (reason == "quota") {
+    services_.metrics->quota_exhausted.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    services_.metrics->access_ended.fetch_add(1, std::memory_order_relaxed);
+  }
+  log::info("access ended", {{"session", session_id_}, {"device_id", verdict_.device_id}, {"reason", reason}});
+  reset_all_streams(reason == "quota" ? StreamReason::kQuota : StreamReason::kNotAllowed, reason);
+  if (closed()) return;
+  Json goaway = {{"reason", reason}, {"detail", detail}};
+  send_json(FrameType::kGoaway, goaway.dump());
+  close_connection(CloseCode::kAccessEnded, reason);
+}
+
+void GatewaySession::arm_revalidation(std::chrono::milliseconds after) noexcept {
+  loop().cancel_timer(revalidate_timer_);
+  revalidate_timer_ = loop().add_timer(after, [this] {
+    revalidate_timer_ = 0;
+    revalidate();
+  });
+}
+
+void GatewaySession::revalidate() noexcept {
+  if (closed() || ending_ || draining_ || revalidating_) return;
+  revalidating_ = true;
+  asked_at_ = UsageClock::now();
+  services_.validator->check(loop(), token_, hwid_, [this, alive = std::weak_ptr<bool>(alive_)](const Verdict& v) {
+    if (alive.expired() || closed()) return;
+    revalidating_ = false;
+    on_revalidated(v);
+  });
+}
+
+void GatewaySession::on_revalidated(const Verdict& verdict) noexcept {
+  if (ending_) return;
+  if (!verdict.allowed && verdict.reason == "unavailable") {
+    // Our own control plane is down: the device is not to blame. Try again later.
+    services_.metrics->revalidation("unavailable");
+    arm_revalidation(std::chrono::seconds(30));
+    return;
+  }
+  if (!verdict.allowed || verdict.device_id != verdict_.device_id) {
+    services_.metrics->revalidation("refused");
+    end_access(verdict.reason, verdict.detail.empty() ? "access ended" : verdict.detail);
+    return;
+  }
+  services_.metrics->revalidation(verdict.cached ? "cached" : "allowed");
+  if (!apply_limits(verdict, asked_at_)) {
+    end_access("quota", "the data limit of this period is used up");
+    return;
+  }
+  if (!verdict.nodes.empty()) verdict_.nodes = verdict.nodes;  // for new streams
+  verdict_.bytes_remaining = verdict.bytes_remaining;
+  verdict_.speed_limit_bps = verdict.speed_limit_bps;
+  resume_budget();
+  // A cached answer is still within its TTL: ask again shortly after it expires.
+  arm_revalidation(verdict.cached ? std::chrono::milliseconds(1000)
+                                  : std::chrono::milliseconds(std::chrono::seconds(std::max(verdict.cache_ttl, 5))));
 }
 
 void GatewaySession::on_closed(std::string_view why) noexcept {
   services_.metrics->connections_open.fetch_sub(1, std::memory_order_relaxed);
+  loop().cancel_timer(budget_timer_);
+  budget_timer_ = 0;
+  loop().cancel_timer(revalidate_timer_);
+  revalidate_timer_ = 0;
+  if (meter_) meter_->end();
   if (state_ == State::kWelcomed) {
     auto seconds = std::chrono::duration<double>(net::Clock::now() - accepted_at_).count();
     log::info("session ended", {{"session", session_id_},

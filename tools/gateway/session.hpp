@@ -8,9 +8,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "gateway/metrics.hpp"
 #include "gateway/resolver.hpp"
+#include "gateway/usage.hpp"
 #include "gateway/validator.hpp"
 #include "net/mux.hpp"
 
@@ -35,6 +37,7 @@ struct SessionServices {
   Metrics* metrics;
   Validator* validator;
   Resolver* resolver;
+  Ledger* ledger;
 };
 
 class GatewaySession final : public net::MuxConnection {
@@ -55,7 +58,9 @@ class GatewaySession final : public net::MuxConnection {
   bool on_control(const tunnel::TunnelFrame& frame) noexcept override;
   void on_stream_ready(net::MuxStream& stream) noexcept override;
   void on_stream_closed(net::MuxStream& stream) noexcept override;
-  void on_bytes(std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept override;
+  void on_bytes(net::MuxStream& stream, std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept override;
+  std::size_t take_budget(net::MuxStream& stream, net::Direction direction, std::size_t want) noexcept override;
+  void return_budget(net::MuxStream& stream, net::Direction direction, std::size_t unused) noexcept override;
   void on_closed(std::string_view why) noexcept override;
   void on_protocol_error(tunnel::CloseCode code, std::string_view why) noexcept override;
   void on_bad_upgrade(std::string_view why) noexcept override;
@@ -66,6 +71,23 @@ class GatewaySession final : public net::MuxConnection {
   bool on_hello(const tunnel::TunnelFrame& frame) noexcept;
   void on_verdict(const Verdict& verdict) noexcept;
   bool on_open(const tunnel::TunnelFrame& frame) noexcept;
+  // Limits: the answer's limits applied to the ledger; false when the quota is used up.
+  bool apply_limits(const Verdict& verdict, UsageClock::time_point asked_at) noexcept;
+  bool quota_used_up() noexcept;
+  // Ends the connection for REASON (quota, or a re-validation's refusal): every stream
+  // reset, GOAWAY with the reason, close 4003.
+  void end_access(const std::string& reason, const std::string& detail) noexcept;
+  void arm_revalidation(std::chrono::milliseconds after) noexcept;
+  void revalidate() noexcept;
+  void on_revalidated(const Verdict& verdict) noexcept;
+  void arm_budget_timer(std::chrono::nanoseconds after) noexcept;
+
+  struct Billing {
+    std::int64_t node_id = 0;  // 0: direct
+    std::int64_t multiplier_milli = kMilli;
+  };
+  Billing billing_of(const net::MuxStream& stream) const noexcept;
+
   std::unique_ptr<net::Endpoint> make_upstream(const tunnel::TargetAddress& target, std::string& refusal,
                                                tunnel::StreamReason& reason) noexcept;
 
@@ -82,6 +104,20 @@ class GatewaySession final : public net::MuxConnection {
   std::uint64_t bytes_up_ = 0;
   std::uint64_t bytes_down_ = 0;
   std::uint64_t streams_ = 0;
+  // Metering and limits.
+  std::string token_;
+  std::string hwid_;
+  std::shared_ptr<UserAccount> account_;
+  std::shared_ptr<DeviceAccount> device_account_;
+  std::shared_ptr<SessionMeter> meter_;
+  bool quota_limited_ = false;
+  bool speed_limited_ = false;
+  bool ending_ = false;
+  std::unordered_map<std::uint32_t, Billing> billing_;
+  net::EventLoop::TimerId budget_timer_ = 0;
+  net::EventLoop::TimerId revalidate_timer_ = 0;
+  bool revalidating_ = false;
+  UsageClock::time_point asked_at_{};  // when the pending validation was asked
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -6,6 +6,7 @@
 
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "gateway/usage.hpp"
 #include "net/socket.hpp"
 #include "tunnel/shadowsocks.hpp"
 
@@ -69,6 +70,14 @@ std::optional<NodeRoute> parse_node(const Json& node, std::string& why) {
   route.hop.shadowsocks = true;
   route.hop.cipher = *cipher;
   route.hop.key = tunnel::password_to_key(password, tunnel::key_size(*cipher));
+  if (auto m = node.find("usage_multiplier"); m != node.end() && !m->is_null()) {
+    auto milli = m->is_number() ? multiplier_milli(m->get<double>()) : std::nullopt;
+    if (!milli) {
+      why = "node '" + route.name + "' has a usage_multiplier that is not a number in (0, 100]";
+      return std::nullopt;
+    }
+    route.multiplier_milli = *milli;
+  }
   return route;
 }
 
@@ -92,6 +101,11 @@ std::optional<Verdict> parse_validate_answer(int status, const std::string& body
   auto ttl = optional_int(doc, "cache_ttl").value_or(0);
   v.cache_ttl = static_cast<int>(std::clamp<std::int64_t>(ttl, 0, 3600));
   if (auto limits = doc.find("limits"); limits != doc.end() && limits->is_object()) {
+    // A limit that is present but not a whole number is not an answer: never fail open.
+    for (const char* key : {"bytes_remaining", "speed_limit_bps"}) {
+      auto it = limits->find(key);
+      if (it != limits->end() && !it->is_null() && !it->is_number_integer()) return std::nullopt;
+    }
     v.bytes_remaining = optional_int(*limits, "bytes_remaining");
     v.speed_limit_bps = optional_int(*limits, "speed_limit_bps");
     v.expires_at = string_or(*limits, "expires_at");
@@ -122,6 +136,7 @@ void Validator::check(net::EventLoop& loop, const std::string& token, const std:
     auto it = cache_.find(key);
     if (it != cache_.end() && now < it->second.fresh_until) {
       Verdict v = it->second.verdict;
+      v.cached = true;
       if (observer_) observer_("cache_hit", std::chrono::nanoseconds(0));
       loop.post([done = std::move(done), v = std::move(v)] { done(v); });
       return;
@@ -190,6 +205,7 @@ Verdict Validator::call(const Job& job) {
   if (options_.serve_stale && it != cache_.end() && it->second.verdict.allowed && now < it->second.stale_until) {
     Verdict v = it->second.verdict;
     v.stale = true;
+    v.cached = true;
     if (observer_) observer_("stale", took);
     return v;
   }

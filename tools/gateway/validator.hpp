@@ -25,6 +25,7 @@ struct NodeRoute {
   std::int64_t id = 0;
   std::string name;
   net::Hop hop;
+  std::int64_t multiplier_milli = 1000;  // usage_multiplier × 1000
 };
 
 struct Verdict {
@@ -41,6 +42,7 @@ struct Verdict {
   std::vector<NodeRoute> nodes;
   int cache_ttl = 0;
   bool stale = false;  // served from the cache past its TTL (unreachable_policy = cached)
+  bool cached = false;  // served from the cache (fresh or stale), not asked just now
 };
 
 // Parses a validate-device answer (HTTP STATUS, BODY). nullopt when it is not an answer

@@ -234,6 +234,8 @@ class ConnectEndpoint final : public SocketEndpoint {
     events_->endpoint_ready();
   }
 
+  std::size_t connected_hop() const noexcept override { return connecting_ || hop_ >= hops_.size() ? kNoHop : hop_; }
+
   std::vector<Hop> hops_;
   tunnel::TargetAddress target_;
   ConnectOptions options_;

@@ -49,6 +49,10 @@ class Endpoint {
   virtual void close() noexcept = 0;
   // For logs: where it leads ("node fra-1 (203.0.113.10:8388)", "198.51.100.7:443").
   virtual std::string describe() const noexcept = 0;
+  // Which hop of make_connect_endpoint's list carries the stream once it is ready;
+  // kNoHop for other endpoints and before the connection (metering per node).
+  static constexpr std::size_t kNoHop = static_cast<std::size_t>(-1);
+  virtual std::size_t connected_hop() const noexcept { return kNoHop; }
 };
 
 // An already connected socket (the client's accepted local connections). Takes FD.

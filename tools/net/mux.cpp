@@ -102,12 +102,18 @@ void MuxStream::on_fin() noexcept {
 void MuxStream::flush_to_endpoint() noexcept {
   if (!ready_ || dead_) return;
   std::uint64_t granted = 0;
-  while (in_off_ < in_.size()) {
-    IoResult r = endpoint_->write({in_.data() + in_off_, in_.size() - in_off_});
+  while (in_off_ < in_.size() && !wait_to_endpoint_) {
+    std::size_t allowed = conn_.take_budget(*this, Direction::kToEndpoint, in_.size() - in_off_);
+    if (allowed == 0) {
+      wait_to_endpoint_ = true;
+      break;
+    }
+    IoResult r = endpoint_->write({in_.data() + in_off_, allowed});
     if (r.status == IoStatus::kOk) {
+      if (r.n < allowed) conn_.return_budget(*this, Direction::kToEndpoint, allowed - r.n);
       in_off_ += r.n;
       counters_.to_endpoint += r.n;
-      conn_.on_bytes(r.n, 0);
+      conn_.on_bytes(*this, r.n, 0);
       granted += window_.bytes_consumed(static_cast<std::uint32_t>(r.n));
       if (window_.full_window_consumed()) {
         auto rtt = conn_.rtt().count() > 0 ? conn_.rtt() : std::chrono::nanoseconds(std::chrono::milliseconds(1));
@@ -115,9 +121,10 @@ void MuxStream::flush_to_endpoint() noexcept {
         granted += window_.grow(rtt, now - epoch_start_);
         epoch_start_ = now;
       }
-      if (conn_.closed()) return;
+      if (conn_.closed() || dead_) return;
       continue;
     }
+    conn_.return_budget(*this, Direction::kToEndpoint, allowed);
     if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
     conn_.reset_stream(*this, true, StreamReason::kUpstream, "write to " + endpoint_->describe() + " failed");
     return;
@@ -140,20 +147,30 @@ void MuxStream::flush_to_endpoint() noexcept {
 }
 
 bool MuxStream::wants_pump() const noexcept {
-  return ready_ && !dead_ && endpoint_readable_ && !fin_sent_ && window_.credit() > 0;
+  return ready_ && !dead_ && endpoint_readable_ && !fin_sent_ && !wait_from_endpoint_ && window_.credit() > 0;
 }
 
 bool MuxStream::pump_once() noexcept {
   auto& buf = data_scratch();
   std::size_t n = std::min<std::size_t>(window_.credit(), buf.size());
+  n = conn_.take_budget(*this, Direction::kFromEndpoint, n);
+  if (n == 0) {
+    wait_from_endpoint_ = true;
+    return false;
+  }
   IoResult r = endpoint_->read({buf.data(), n});
+  if (r.status != IoStatus::kOk) {
+    conn_.return_budget(*this, Direction::kFromEndpoint, n);
+  } else if (r.n < n) {
+    conn_.return_budget(*this, Direction::kFromEndpoint, n - r.n);
+  }
   switch (r.status) {
     case IoStatus::kOk:
       window_.consume(static_cast<std::uint32_t>(r.n));
       counters_.from_endpoint += r.n;
       conn_.send_frame(FrameType::kData, id_, {buf.data(), r.n});
-      conn_.on_bytes(0, r.n);
-      return !conn_.closed();
+      conn_.on_bytes(*this, 0, r.n);
+      return !conn_.closed() && !dead_;
     case IoStatus::kWantRead:
     case IoStatus::kWantWrite:
       endpoint_readable_ = false;
@@ -588,10 +605,28 @@ bool MuxConnection::send_data(MuxStream& stream, std::span<const std::uint8_t> b
     stream.window_.consume(static_cast<std::uint32_t>(n));
     stream.counters_.from_endpoint += n;
     send_frame(FrameType::kData, stream.id(), bytes.first(n));
-    on_bytes(0, n);
+    on_bytes(stream, 0, n);
     bytes = bytes.subspan(n);
   }
   return true;
+}
+
+void MuxConnection::resume_budget() noexcept {
+  std::vector<std::uint32_t> waiting;
+  for (auto& [id, stream] : streams_) {
+    if (stream->wait_to_endpoint_ || stream->wait_from_endpoint_) waiting.push_back(id);
+  }
+  std::sort(waiting.begin(), waiting.end());
+  for (std::uint32_t id : waiting) {
+    if (closed_) return;
+    MuxStream* s = find_stream(id);
+    if (s == nullptr || s->dead_) continue;
+    bool in = s->wait_to_endpoint_;
+    s->wait_to_endpoint_ = false;
+    s->wait_from_endpoint_ = false;
+    if (in) s->flush_to_endpoint();
+    if (!s->dead_ && s->wants_pump()) schedule_pump(*s);
+  }
 }
 
 MuxStream* MuxConnection::find_stream(std::uint32_t id) noexcept {
@@ -608,6 +643,15 @@ void MuxConnection::reset_stream(MuxStream& stream, bool send_reset, StreamReaso
                 reason, text);
   }
   detach_stream(stream);
+}
+
+void MuxConnection::reset_all_streams(StreamReason reason, std::string_view text) noexcept {
+  std::vector<std::uint32_t> ids;
+  for (auto& [id, stream] : streams_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (std::uint32_t id : ids) {
+    if (MuxStream* s = find_stream(id)) reset_stream(*s, true, reason, text);
+  }
 }
 
 void MuxConnection::finish_stream(MuxStream& stream) noexcept {

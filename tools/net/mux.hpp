@@ -37,6 +37,12 @@ inline constexpr std::size_t kDataChunk = 64 * 1024;
 class MuxConnection;
 
 // Byte counters a connection reports as it goes (metering, metrics).
+// The two directions of a stream, for budgets (quota, speed limits).
+enum class Direction {
+  kToEndpoint,    // peer → endpoint (on the gateway: upload)
+  kFromEndpoint,  // endpoint → peer (on the gateway: download)
+};
+
 struct StreamCounters {
   std::uint64_t to_endpoint = 0;    // DATA bytes received from the peer and written out
   std::uint64_t from_endpoint = 0;  // DATA bytes read from the endpoint and sent to the peer
@@ -91,6 +97,8 @@ class MuxStream final : public EndpointEvents {
   bool fin_received_ = false;      // the peer's FIN
   bool shut_done_ = false;         // endpoint write side shut after the peer's FIN
   bool dead_ = false;
+  bool wait_to_endpoint_ = false;    // stopped until resume_budget(): no budget was granted
+  bool wait_from_endpoint_ = false;
 };
 
 class MuxConnection : public Handler {
@@ -128,6 +136,8 @@ class MuxConnection : public Handler {
   bool send_data(MuxStream& stream, std::span<const std::uint8_t> bytes) noexcept;
   // Ends a stream: RESET to the peer with REASON when SEND_RESET, the endpoint closed.
   void reset_stream(MuxStream& stream, bool send_reset, tunnel::StreamReason reason, std::string_view text) noexcept;
+  // Resets every stream with REASON.
+  void reset_all_streams(tunnel::StreamReason reason, std::string_view text) noexcept;
 
   // Sends a WebSocket close (CODE, REASON) after what is queued and ends the connection
   // once it is written (or after 5 s).
@@ -159,11 +169,27 @@ class MuxConnection : public Handler {
   virtual bool on_control(const tunnel::TunnelFrame& frame) noexcept = 0;
   // A stream ended (finished, reset either way); COUNTERS hold its totals.
   virtual void on_stream_closed(MuxStream& stream) noexcept { (void)stream; }
-  // DATA metering hooks, per chunk.
-  virtual void on_bytes(std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept {
+  // DATA metering hook, per chunk moved between STREAM's endpoint and the WebSocket.
+  virtual void on_bytes(MuxStream& stream, std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept {
+    (void)stream;
     (void)to_endpoint;
     (void)from_endpoint;
   }
+  // Budgets (quota, speed limits): before moving up to WANT bytes of STREAM in DIRECTION,
+  // the stream asks how many it may move; it moves at most that many and hands back what
+  // it did not use. Zero stops the stream in that direction until resume_budget().
+  virtual std::size_t take_budget(MuxStream& stream, Direction direction, std::size_t want) noexcept {
+    (void)stream;
+    (void)direction;
+    return want;
+  }
+  virtual void return_budget(MuxStream& stream, Direction direction, std::size_t unused) noexcept {
+    (void)stream;
+    (void)direction;
+    (void)unused;
+  }
+  // Restarts every stream a zero budget stopped (after a refill or a new answer).
+  void resume_budget() noexcept;
   // The endpoint of a stream connected (the gateway answers OPENED here).
   virtual void on_stream_ready(MuxStream& stream) noexcept { (void)stream; }
   // The peer sent a WebSocket close.

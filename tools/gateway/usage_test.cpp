@@ -1,0 +1,228 @@
+// Unit tests of metering, limits and the usage spool (tools/gateway/usage, spool, reporter).
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gateway/reporter.hpp"
+#include "gateway/spool.hpp"
+#include "gateway/usage.hpp"
+
+using namespace httvps::gateway;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char templ[] = "/tmp/httvps-spool-XXXXXX";
+    path = mkdtemp(templ);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string str() const { return path.string(); }
+};
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+nlohmann::json one_record(std::int64_t user, std::int64_t up, std::int64_t down) {
+  UsageRecord r;
+  r.session = "gw-1";
+  r.device_id = 7;
+  r.user_id = user;
+  r.node_id = 3;
+  r.observed_at = 1795000000;
+  r.bytes = {up, down};
+  return records_json({r});
+}
+
+}  // namespace
+
+TEST_CASE("a token bucket grants its burst, then its rate") {
+  TokenBucket b;
+  auto t0 = UsageClock::time_point(std::chrono::seconds(1000));
+  b.configure(1'000'000, t0);  // 1 MB/s: burst 50,000 bytes
+  CHECK(b.take(64 * 1024, t0) == 50'000);
+  CHECK(b.take(64 * 1024, t0) == 0);
+  // 4 KiB (the smallest grant) take 4.096 ms to come back.
+  auto wait = b.wait_for(64 * 1024, t0);
+  CHECK(wait >= 4ms);
+  CHECK(wait <= 5ms);
+  CHECK(b.take(64 * 1024, t0 + 10ms) == 10'000);
+  b.give_back(3000);
+  CHECK(b.take(64 * 1024, t0 + 10ms) == 0);  // 3,000 < 4 KiB: no tiny grants
+  CHECK(b.take(1000, t0 + 10ms) == 1000);    // but a small want is served
+  // Over a long idle the bucket holds at most its burst.
+  CHECK(b.take(1 << 20, t0 + 60s) == 50'000);
+}
+
+TEST_CASE("billed bytes are floor(raw x multiplier) per record") {
+  UsageRecord r;
+  r.bytes = {1000, 1};
+  r.multiplier_milli = 1500;
+  CHECK(billed_bytes(r) == 1501);  // 1001 × 1.5 = 1501.5
+  r.multiplier_milli = 1;
+  CHECK(billed_bytes(r) == 1);
+  CHECK(multiplier_milli(1.5) == 1500);
+  CHECK(multiplier_milli(0.001) == 1);
+  CHECK(multiplier_milli(100) == 100000);
+  CHECK_FALSE(multiplier_milli(0));
+  CHECK_FALSE(multiplier_milli(-1));
+  CHECK_FALSE(multiplier_milli(100.5));
+  CHECK_FALSE(multiplier_milli(std::nan("")));
+}
+
+TEST_CASE("a fresh answer counts what this gateway metered and the control plane has not acknowledged") {
+  Ledger ledger;
+  auto now = UsageClock::now();
+  auto remaining = ledger.apply_answer(1, 10, {1000, std::nullopt}, true, now, now);
+  REQUIRE(remaining == 1000);
+  auto account = ledger.user(1);
+  {
+    std::lock_guard lock(account->mutex);
+    account->remaining_milli -= 400 * kMilli;  // a stream took 400 bytes
+    account->unacked_milli += 400 * kMilli;    // and they were metered
+  }
+  // The control plane has not seen the 400 bytes: its answer still says 1000.
+  CHECK(ledger.apply_answer(1, 10, {1000, std::nullopt}, true, UsageClock::now(), UsageClock::now()) == 600);
+  // A cached answer changes nothing.
+  CHECK(ledger.apply_answer(1, 10, {5000, std::nullopt}, false, UsageClock::now(), UsageClock::now()) == 600);
+  // The batch is acknowledged while a validation is on its way; the answer may or may not
+  // count it, so it is taken off anyway (the safe side)...
+  auto asked = UsageClock::now();
+  UsageRecord r;
+  r.user_id = 1;
+  r.bytes = {400, 0};
+  ledger.acknowledged({r}, asked + 1ms);
+  CHECK(ledger.apply_answer(1, 10, {1000, std::nullopt}, true, asked, asked + 2ms) == 600);
+  // ...and the next answer, asked after the acknowledgement, is taken as it is.
+  CHECK(ledger.apply_answer(1, 10, {600, std::nullopt}, true, asked + 3ms, asked + 4ms) == 600);
+  // No limit.
+  CHECK_FALSE(ledger.apply_answer(1, 10, {std::nullopt, std::nullopt}, true, asked, asked));
+}
+
+TEST_CASE("session meters hand out deltas per node, once") {
+  Ledger ledger;
+  auto meter = ledger.open_session("gw-abc", 7, 1, "198.51.100.7", 1795000000);
+  meter->add(3, 1500, 100, 2000);
+  meter->add(0, 1000, 5, 6);
+  meter->add(3, 1500, 1, 1);
+  auto first = ledger.collect(1795000002);
+  REQUIRE(first.size() == 2);
+  CHECK_FALSE(first[0].node_id);  // node 0: the direct upstream
+  CHECK(first[0].bytes.upload == 5);
+  REQUIRE(first[1].node_id == 3);
+  CHECK(first[1].bytes.upload == 101);
+  CHECK(first[1].bytes.download == 2001);
+  CHECK(first[1].multiplier_milli == 1500);
+  CHECK(first[1].observed_at == 1795000002);
+  CHECK(ledger.collect(1795000004).empty());
+  REQUIRE(ledger.live_sessions().size() == 1);
+  CHECK(ledger.live_sessions()[0].total.download == 2007);
+  CHECK(ledger.live_sessions()[0].node_id == 3);
+  meter->add(3, 1500, 9, 0);
+  meter->end();
+  auto last = ledger.collect(1795000006);
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].bytes.upload == 9);
+  CHECK(ledger.live_sessions().empty());
+}
+
+TEST_CASE("the spool keeps batches across a restart until they are done") {
+  TempDir dir;
+  std::string error;
+  std::vector<std::string> warnings;
+  std::int64_t first_seq = 0;
+  {
+    auto spool = Spool::open(dir.str(), error, warnings);
+    REQUIRE(spool);
+    REQUIRE(spool->append(one_record(1, 10, 20), {1000}, 1795000000, error));
+    REQUIRE(spool->append(one_record(1, 30, 40), {2000}, 1795000001, error));
+    REQUIRE(spool->append(one_record(2, 50, 60), {1000}, 1795000002, error));
+    first_seq = spool->pending().front().seq;
+    CHECK(spool->pending()[1].seq > first_seq);
+    CHECK(spool->pending()[0].body["batch_seq"] == first_seq);
+    CHECK(spool->pending()[0].body["sent_at"] == "2026-11-18T11:06:40Z");
+    REQUIRE(spool->finish_front("", error));  // acknowledged
+  }
+  auto spool = Spool::open(dir.str(), error, warnings);
+  REQUIRE(spool);
+  CHECK(warnings.empty());
+  REQUIRE(spool->pending().size() == 2);
+  CHECK(spool->pending()[0].seq > first_seq);
+  CHECK(spool->pending()[0].milli == std::vector<std::int64_t>{2000});
+  auto records = records_of(spool->pending()[0]);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].bytes.upload == 30);
+  CHECK(records[0].multiplier_milli == 2000);
+  // Sequence numbers never go back, even after compaction.
+  std::int64_t last = spool->last_seq();
+  REQUIRE(spool->finish_front("records[0].upload is implausible", error));
+  REQUIRE(spool->finish_front("", error));
+  REQUIRE(spool->append(one_record(1, 1, 1), {1000}, 1795000003, error));
+  CHECK(spool->pending().back().seq > last);
+  // The refused batch is kept for the operator.
+  auto rejected = read_file(dir.path / "rejected.jsonl");
+  CHECK(rejected.find("implausible") != std::string::npos);
+  CHECK(rejected.find("\"upload\":30") != std::string::npos);
+}
+
+TEST_CASE("a torn last line is cut off and the rest replays") {
+  TempDir dir;
+  std::string error;
+  std::vector<std::string> warnings;
+  {
+    auto spool = Spool::open(dir.str(), error, warnings);
+    REQUIRE(spool);
+    REQUIRE(spool->append(one_record(1, 10, 20), {1000}, 1795000000, error));
+  }
+  {
+    std::ofstream out(dir.path / "usage.spool", std::ios::app);
+    out << "{\"batch\":99,\"body\":{\"recor";  // a crash in the middle of a write
+  }
+  auto spool = Spool::open(dir.str(), error, warnings);
+  REQUIRE(spool);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("torn last line") != std::string::npos);
+  REQUIRE(spool->pending().size() == 1);
+  REQUIRE(spool->append(one_record(1, 1, 2), {1000}, 1795000001, error));
+  // The new batch starts on a line of its own.
+  auto text = read_file(dir.path / "usage.spool");
+  CHECK(text.find("recor{") == std::string::npos);
+  auto again = Spool::open(dir.str(), error, warnings);
+  REQUIRE(again);
+  CHECK(again->pending().size() == 2);
+}
+
+TEST_CASE("a spool directory that cannot be created is an error that names it") {
+  std::string error;
+  std::vector<std::string> warnings;
+  CHECK_FALSE(Spool::open("/proc/httvps-no/spool", error, warnings));
+  CHECK(error.find("/proc/httvps-no/spool") != std::string::npos);
+}
+
+TEST_CASE("heartbeat and usage bodies carry the contract's members") {
+  SessionInfo s;
+  s.session = "gw-1";
+  s.device_id = 7;
+  s.user_id = 1;
+  s.client_addr = "198.51.100.7";
+  s.started_at = 1795000000;
+  s.total = {5, 6};
+  auto hb = heartbeat_json({s}, "0.1.0");
+  CHECK(hb.dump() ==
+        R"({"sessions":[{"client_addr":"198.51.100.7","device_id":7,"download":6,"node_id":null,"session":"gw-1",)"
+        R"("started_at":"2026-11-18T11:06:40Z","upload":5,"user_id":1}],"version":"0.1.0"})");
+  CHECK(one_record(1, 10, 20).dump() ==
+        R"([{"device_id":7,"download":20,"node_id":3,"observed_at":"2026-11-18T11:06:40Z","session":"gw-1",)"
+        R"("upload":10,"user_id":1}])");
+}
