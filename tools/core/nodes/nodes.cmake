@@ -8,6 +8,7 @@ target_sources(httvps_core PRIVATE
   nodes/node_admin.cpp
   nodes/node_ports.cpp
   nodes/outline.cpp
+  nodes/outline_sync.cpp
   nodes/probe.cpp
   nodes/reconcile.cpp
   nodes/rotate.cpp
@@ -22,6 +23,7 @@ if(TARGET core_tests)
   target_sources(core_tests PRIVATE
     domain/node_health_test.cpp
     domain/rebalance_test.cpp
+    nodes/outline_sync_test.cpp
     nodes/outline_test.cpp
     nodes/probe_test.cpp
     nodes/ss_manager_test.cpp

@@ -4,8 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <map>
-#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/nodes/node_ports.hpp"
 #include "core/nodes/outline.hpp"
+#include "core/nodes/outline_sync.hpp"
 #include "core/nodes/rotate.hpp"
 #include "core/nodes/rotate_internal.hpp"
 #include "core/nodes/ss_manager.hpp"
@@ -145,68 +144,51 @@ void reconcile_vless(jobs::JobRun& run, const NodeRow& n, ReconcileReport& repor
                           {"written", !run.dry_run()}});
 }
 
-// Outline: one access key per device, named "httvps:device-ID", created with the device's own
-// password on the node's port so the ss:// link issue-key printed works; keys of other names
-// are the operator's and are left alone. The plan's data limit goes onto the key.
+// Outline: one access key per device (outline_sync.hpp), created with the device's own
+// password on the node's port so the ss:// link issue-key printed works, with the plan's data
+// limit.
 void reconcile_outline(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
-  struct Want {
-    std::string password;
-    std::string method;
-    std::optional<std::uint64_t> limit;
-  };
-  std::map<std::string, Want> want;
+  std::vector<OutlineWantedKey> wanted;
   const std::string& key = run.ctx().secrets_key();
   for (const auto& r : run.db().exec("nodes_ss_keys", {static_cast<long long>(n.id)})) {
-    Want w;
+    OutlineWantedKey w;
+    w.name = kOutlineKeyPrefix + std::to_string(r.int64("device_id"));
     w.password = crypto::open_stored(key, r.text("secret_sealed"), keys::sealing_context(r.int64("device_id"), "shadowsocks"),
                                      "a device's Shadowsocks password");
     w.method = r.opt_text("method").value_or(n.method);
-    if (auto l = r.opt_int64("data_limit_bytes")) w.limit = static_cast<std::uint64_t>(*l);
-    want["httvps:device-" + std::to_string(r.int64("device_id"))] = std::move(w);
+    w.port = n.port;
+    if (auto l = r.opt_int64("data_limit_bytes")) w.data_limit_bytes = static_cast<std::uint64_t>(*l);
+    wanted.push_back(std::move(w));
   }
   OutlineOptions o;
   o.api_url = *n.manager;
   o.cert_sha256 = n.manager_cert;
   o.timeout = std::chrono::milliseconds(run.ctx().config().nodes_manager_timeout_ms);
   OutlineClient client(o);
-  nlohmann::json created = nlohmann::json::array(), deleted = nlohmann::json::array(), limited = nlohmann::json::array();
-  std::set<std::string> present;
-  for (const auto& k : client.list_keys()) {
-    if (!k.name.starts_with("httvps:device-")) continue;
-    auto it = want.find(k.name);
-    const bool keep = it != want.end() && present.count(k.name) == 0 && k.password == it->second.password &&
-                      k.port == n.port && k.method == it->second.method;
-    if (keep) {
-      present.insert(k.name);
-      if (k.data_limit_bytes != it->second.limit) {
-        if (!run.dry_run()) {
-          if (it->second.limit) client.set_data_limit(k.id, *it->second.limit);
-          else client.remove_data_limit(k.id);
-        }
-        limited.push_back(k.name);
-      }
-      continue;
+  const OutlinePlan plan = plan_outline_changes(wanted, client.list_keys());
+  if (plan.empty()) return;
+  nlohmann::json created = nlohmann::json::array(), deleted = nlohmann::json::array();
+  for (const auto& k : plan.remove) deleted.push_back(k.name);
+  for (const auto& w : plan.create) created.push_back(w.name);
+  if (!run.dry_run()) {
+    for (const auto& k : plan.remove) client.delete_key(k.id);
+    for (const auto& [id, limit] : plan.limits) {
+      if (limit) client.set_data_limit(id, *limit);
+      else client.remove_data_limit(id);
     }
-    if (!run.dry_run()) client.delete_key(k.id);
-    deleted.push_back(k.name);
-  }
-  for (const auto& [name, w] : want) {
-    if (present.count(name)) continue;
-    if (!run.dry_run()) {
-      OutlineAccessKey made = client.create_key(name, w.method, w.password, n.port);
-      if (made.password != w.password || made.port != n.port) {
+    for (const auto& w : plan.create) {
+      OutlineAccessKey made = client.create_key(w.name, w.method, w.password, w.port);
+      if (made.password != w.password || made.port != w.port) {
         client.delete_key(made.id);
         throw Failure(ExitCode::kTempFail, "outline: the server did not take the device's password and port "
                                            "(it predates them in POST /access-keys)");
       }
-      if (w.limit) client.set_data_limit(made.id, *w.limit);
+      if (w.data_limit_bytes) client.set_data_limit(made.id, *w.data_limit_bytes);
     }
-    created.push_back(name);
   }
-  if (created.empty() && deleted.empty() && limited.empty()) return;
-  report.key_changes += static_cast<std::int64_t>(created.size() + deleted.size());
+  report.key_changes += static_cast<std::int64_t>(plan.create.size() + plan.remove.size());
   report.keys.push_back({{"node", n.name}, {"via", "outline"}, {"created", created}, {"deleted", deleted},
-                         {"data_limit_set", limited}});
+                         {"data_limit_set", plan.limit_names}});
 }
 
 }  // namespace
@@ -228,6 +210,9 @@ void rotate_secret(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report)
     return;
   }
   if (!due) return;
+  // Not while the node is in trouble (the next run after it recovers does it), except its
+  // first secret: without one a managed node cannot even be probed properly.
+  if (n.health == "down" && !current.empty()) return;
   const std::int64_t overlap = c.nodes_secret_overlap_seconds;
   nlohmann::json entry = {{"node", n.name}, {"overlap_seconds", overlap}};
   if (!current.empty()) entry["old_port"] = current[0].is_null("port") ? n.port : current[0].int64("port");
