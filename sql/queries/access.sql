@@ -38,7 +38,7 @@ SELECT d.id AS device_id, d.user_id, d.name AS device_name, u.username, d.status
 -- Only node kinds the gateway speaks (Shadowsocks) with a current secret are listed; a
 -- secret on its own ss-manager port (0005) is reached there.
 SELECT n.id, n.name, n.kind, n.host, coalesce(ns.port, n.port) AS port, ns.method, ns.secret_sealed, ns.id AS secret_id,
-       n.health
+       n.health, n.usage_multiplier
   FROM nodes n
   JOIN LATERAL (SELECT id, method, secret_sealed, port FROM node_secrets s
                  WHERE s.node_id = n.id AND (s.retire_after IS NULL OR s.retire_after > now())

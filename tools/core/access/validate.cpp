@@ -66,6 +66,15 @@ domain::AccessFacts load_facts(db::Connection& db, std::int64_t device_id, std::
   f.device_hwid = r.opt_text("hwid");
   f.region_has_node =
       region_id && db.exec("region_has_node", {static_cast<long long>(*region_id)})[0].boolean("present");
+  // Usage stored but not yet aggregated counts against the limit too, from the start of
+  // the period that is current now (after a reset that is due).
+  if (f.data_limit && f.started_at) {
+    std::int64_t since = f.period_started_at;
+    if (domain::reset_due(f.reset, *f.started_at, f.period_started_at, now)) since = *domain::period_start(f.reset, *f.started_at, now);
+    f.unaggregated_bytes =
+        db.exec("user_unaggregated_billed", {static_cast<long long>(*result.user_id), static_cast<long long>(since)})[0]
+            .int64("billed");
+  }
   return f;
 }
 
@@ -116,7 +125,8 @@ nlohmann::json load_nodes(Context& ctx, std::optional<std::int64_t> region_id, s
   for (auto r : rows) {
     nlohmann::json n = {{"id", r.int64("id")},   {"name", r.text("name")},     {"kind", r.text("kind")},
                         {"host", r.text("host")}, {"port", r.int64("port")},    {"method", r.text("method")},
-                        {"health", r.text("health")}};
+                        {"health", r.text("health")},
+                        {"usage_multiplier", r.number("usage_multiplier")}};
     if (include_secrets) {
       n["password"] = crypto::open_stored(ctx.secrets_key(), r.text("secret_sealed"),
                                           "node_secrets:" + std::to_string(r.int64("id")),

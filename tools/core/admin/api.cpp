@@ -5,6 +5,7 @@
 #include "core/admin/api_routes.hpp"
 #include "core/admin/health.hpp"
 #include "core/log.hpp"
+#include "core/usage/ingest.hpp"
 
 namespace httvps::admin {
 namespace {
@@ -34,6 +35,7 @@ std::vector<Route> build_routes() {
   add_bulk_routes(routes);  // before the resource routes: /users/bulk is not a username
   add_read_routes(routes);
   add_resource_routes(routes);
+  usage::add_usage_routes(routes);  // gateways: POST /api/v1/usage, /api/v1/heartbeat
   return routes;
 }
 

@@ -63,6 +63,7 @@ AccessDecision decide_access(const AccessFacts& f) {
     period_started = d.new_period_started_at;
     used = 0;
   }
+  used += f.unaggregated_bytes;
   if (f.data_limit && used >= *f.data_limit) return refuse(Reason::kQuota, "the data limit of this period is used up");
   if (f.device_limit && f.device_rank > *f.device_limit) {
     return refuse(Reason::kDeviceLimit, "the plan allows " + std::to_string(*f.device_limit) +

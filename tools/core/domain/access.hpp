@@ -36,6 +36,9 @@ struct AccessFacts {
   std::optional<std::int64_t> expires_at;
   std::int64_t period_started_at = 0;
   std::int64_t used_bytes = 0;  // billed bytes of the current period
+  // billed bytes stored (POST /api/v1/usage) but not yet aggregated into used_bytes,
+  // observed in the period that is current at NOW
+  std::int64_t unaggregated_bytes = 0;
   // plan
   std::optional<std::int64_t> data_limit;
   std::optional<std::int64_t> duration;
