@@ -81,12 +81,14 @@ SELECT id FROM usage_batches
    FOR UPDATE SKIP LOCKED;
 
 -- name: usage_lock_subscriptions
--- Locks the subscriptions the claimed batches ($1) touch, in user order, before they are
--- updated: two runs never wait on each other in opposite orders.
+-- Locks the subscriptions (and users) the claimed batches ($1) touch, in user order,
+-- before they are updated; the status pass locks in the same order (usage_subscription_states),
+-- so two runs never wait on each other in opposite orders.
 SELECT s.user_id FROM subscriptions s
+  JOIN users u ON u.id = s.user_id
  WHERE s.user_id IN (SELECT DISTINCT r.user_id FROM usage_records r WHERE r.batch_id = ANY($1::bigint[]))
  ORDER BY s.user_id
-   FOR UPDATE OF s;
+   FOR UPDATE OF s, u;
 
 -- name: usage_aggregate_claimed
 -- Rolls the claimed batches ($1) up: hourly and daily rollups per device, user and node,
