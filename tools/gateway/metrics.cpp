@@ -143,8 +143,9 @@ std::string Metrics::render() const {
           static_cast<std::uint64_t>(draining.load(r)), "gauge");
   counter(out, "httvps_gateway_usage_records_total", "usage records spooled for the control plane",
           usage_records.load(r));
-  counter(out, "httvps_gateway_usage_records_lost_total", "usage records the spool could not keep (disk errors)",
-          usage_records_lost.load(r));
+  counter(out, "httvps_gateway_spool_failures_total",
+          "usage batches the disk refused to spool (their counts stay in the meter file and are retried)",
+          spool_failures.load(r));
   counter(out, "httvps_gateway_spool_pending_batches", "usage batches spooled and not yet acknowledged",
           static_cast<std::uint64_t>(std::max<std::int64_t>(0, spool_pending.load(r))), "gauge");
   counter(out, "httvps_gateway_spool_bytes", "size of the usage spool file",

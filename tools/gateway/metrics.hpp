@@ -30,7 +30,7 @@ class Metrics {
   std::atomic<int> draining{0};
   // Usage accounting.
   std::atomic<std::uint64_t> usage_records{0};       // records spooled
-  std::atomic<std::uint64_t> usage_records_lost{0};  // the spool refused them
+  std::atomic<std::uint64_t> spool_failures{0};      // batches the disk refused (retried)
   std::atomic<std::int64_t> spool_pending{0};        // batches not yet acknowledged
   std::atomic<std::int64_t> spool_bytes{0};
   std::atomic<std::uint64_t> heartbeat_failures{0};

@@ -101,6 +101,27 @@ bool Reporter::start(std::string& error) {
     log::info("replaying spooled usage batches",
               {{"batches", spool_->pending().size()}, {"records", records}, {"spool", options_.spool_dir}});
   }
+  // What the last process metered and did not spool (a crash): the meter file still has it.
+  std::vector<SlotMark> marks;
+  for (const auto& b : spool_->pending()) marks.insert(marks.end(), b.marks.begin(), b.marks.end());
+  std::vector<UsageRecord> residue;
+  std::vector<SlotMark> residue_marks;
+  ledger_.meters().recover(marks, unix_now(), residue, residue_marks);
+  if (!residue.empty()) {
+    std::int64_t bytes = 0;
+    for (const auto& r : residue) bytes += r.bytes.upload + r.bytes.download;
+    log::warn("recovered usage metered before a crash and not yet spooled",
+              {{"records", residue.size()}, {"bytes", bytes}});
+    for (const auto& r : residue) {
+      auto account = ledger_.user(r.user_id);
+      std::lock_guard lock(account->mutex);
+      account->unacked_milli += (r.bytes.upload + r.bytes.download) * r.multiplier_milli;
+    }
+  }
+  if (!spool_records(std::move(residue), std::move(residue_marks), {})) {
+    error = "cannot spool the usage recovered from the meter file";
+    return false;
+  }
   metrics_.spool_pending.store(static_cast<std::int64_t>(spool_->pending().size()));
   next_heartbeat_ = SteadyClock::now();
   thread_ = std::thread([this] { run(); });
@@ -129,7 +150,11 @@ void Reporter::run() {
 }
 
 void Reporter::tick(bool final) {
-  spool_records(ledger_.collect(unix_now()));
+  std::vector<UsageRecord> records;
+  std::vector<SlotMark> marks;
+  std::vector<SlotMark> spent;
+  ledger_.collect(unix_now(), records, marks, spent);
+  spool_records(std::move(records), std::move(marks), std::move(spent));
   auto now = SteadyClock::now();
   if (final || now >= next_send_) {
     if (send_pending()) {
@@ -146,24 +171,33 @@ void Reporter::tick(bool final) {
   ledger_.prune(now, std::chrono::seconds(900));
 }
 
-void Reporter::spool_records(std::vector<UsageRecord> records) {
+bool Reporter::spool_records(std::vector<UsageRecord> records, std::vector<SlotMark> marks,
+                             std::vector<SlotMark> spent) {
+  bool ok = true;
   for (std::size_t start = 0; start < records.size(); start += options_.max_records) {
     std::size_t end = std::min(records.size(), start + options_.max_records);
-    std::vector<UsageRecord> part(records.begin() + static_cast<std::ptrdiff_t>(start),
-                                  records.begin() + static_cast<std::ptrdiff_t>(end));
+    auto from = static_cast<std::ptrdiff_t>(start);
+    auto to = static_cast<std::ptrdiff_t>(end);
+    std::vector<UsageRecord> part(records.begin() + from, records.begin() + to);
+    std::vector<SlotMark> part_marks(marks.begin() + from, marks.begin() + to);
     std::vector<std::int64_t> milli;
     for (const auto& r : part) milli.push_back(r.multiplier_milli);
     std::string error;
-    if (!spool_->append(records_json(part), std::move(milli), unix_now(), error)) {
-      // The disk refused: the counts cannot be kept. Say so loudly; they are lost.
-      metrics_.usage_records_lost.fetch_add(part.size(), std::memory_order_relaxed);
-      log::error("usage could not be spooled and is lost", {{"error", error}, {"records", part.size()}});
+    if (!spool_->append(records_json(part), std::move(milli), part_marks, unix_now(), error)) {
+      // The counts stay in the meter file and are tried again on the next tick.
+      metrics_.spool_failures.fetch_add(1, std::memory_order_relaxed);
+      log::error("usage could not be spooled; kept in the meter file for the next attempt",
+                 {{"error", error}, {"records", part.size()}});
+      ok = false;
       continue;
     }
+    ledger_.commit(part_marks);
     metrics_.usage_records.fetch_add(part.size(), std::memory_order_relaxed);
   }
+  ledger_.commit(spent);
   metrics_.spool_pending.store(static_cast<std::int64_t>(spool_->pending().size()));
   metrics_.spool_bytes.store(static_cast<std::int64_t>(spool_->file_bytes()));
+  return ok;
 }
 
 bool Reporter::send_pending() {

@@ -63,7 +63,9 @@ class Reporter {
  private:
   void run();
   void tick(bool final);
-  void spool_records(std::vector<UsageRecord> records);
+  // Spools RECORDS (MARKS[i] with RECORDS[i]) and commits their marks; SPENT marks free
+  // ended slots. False when the disk refused a batch (its counts stay in the meter file).
+  bool spool_records(std::vector<UsageRecord> records, std::vector<SlotMark> marks, std::vector<SlotMark> spent);
   // Sends pending batches in order; false when one could not be delivered.
   bool send_pending();
   void send_heartbeat();

@@ -6,7 +6,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -18,6 +20,7 @@
 #include "core/hostport.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "gateway/meter_file.hpp"
 #include "gateway/reporter.hpp"
 #include "gateway/session.hpp"
 #include "net/transport.hpp"
@@ -217,7 +220,16 @@ int run_gateway(const Config& config) {
     metrics.validation(outcome, took);
   });
   Resolver resolver(2);
-  Ledger ledger;
+  std::unique_ptr<MeterFile> meters;
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(config.gateway_spool_dir, ec);
+    std::string error = ec ? "cannot create " + config.gateway_spool_dir + ": " + ec.message() : "";
+    auto slots = static_cast<std::uint32_t>(std::clamp<std::int64_t>(config.gateway_max_connections * 4, 4096, 1 << 22));
+    if (!ec) meters = MeterFile::open(config.gateway_spool_dir + "/meters.bin", slots, error);
+    if (!meters) throw Failure(ExitCode::kConfig, error + " ('gateway.spool_dir')");
+  }
+  Ledger ledger(std::move(meters));
   SessionServices services{&settings, &metrics, &validator, &resolver, &ledger};
 
   net::Address address = listen_address(config.gateway_listen, "gateway.listen");

@@ -343,6 +343,13 @@ void GatewaySession::on_stream_ready(net::MuxStream& stream) noexcept {
     billing.node_id = verdict_.nodes[hop].id;
     billing.multiplier_milli = verdict_.nodes[hop].multiplier_milli;
   }
+  if (meter_ && !meter_->reserve(billing.node_id, billing.multiplier_milli)) {
+    // No counter for it: bytes that cannot be metered are not carried.
+    log::error("the meter file is full: refusing a stream", {{"session", session_id_}});
+    send_reason(FrameType::kOpenFailed, stream.id(), StreamReason::kUpstream, "the gateway is at capacity");
+    reset_stream(stream, false, StreamReason::kUpstream, "");
+    return;
+  }
   billing_[stream.id()] = billing;
   send_frame(FrameType::kOpened, stream.id(), {});
 }

@@ -52,7 +52,9 @@ std::int64_t now_micros() {
 }
 
 std::string batch_line(const SpooledBatch& b) {
-  Json line = {{"batch", b.seq}, {"body", b.body}, {"milli", b.milli}};
+  Json marks = Json::array();
+  for (const auto& m : b.marks) marks.push_back({m.slot, m.upload, m.download});
+  Json line = {{"batch", b.seq}, {"body", b.body}, {"milli", b.milli}, {"marks", std::move(marks)}};
   return line.dump() + "\n";
 }
 
@@ -136,6 +138,14 @@ std::optional<Spool> Spool::open(const std::string& dir, std::string& error, std
       b.seq = *seq;
       b.body = *body;
       for (const auto& m : *milli) b.milli.push_back(m.is_number_integer() ? m.get<std::int64_t>() : 1000);
+      if (auto marks = line.find("marks"); marks != line.end() && marks->is_array()) {
+        for (const auto& m : *marks) {
+          if (m.is_array() && m.size() == 3 && m[0].is_number_unsigned() && m[1].is_number_integer() &&
+              m[2].is_number_integer()) {
+            b.marks.push_back({m[0].get<std::uint32_t>(), m[1].get<std::int64_t>(), m[2].get<std::int64_t>()});
+          }
+        }
+      }
       spool.pending_.push_back(std::move(b));
       spool.last_seq_ = std::max(spool.last_seq_, *seq);
     } else if (auto done = seq_of("done") ? seq_of("done") : seq_of("rejected")) {
@@ -175,11 +185,13 @@ bool Spool::write_line(const std::string& line, bool sync, std::string& error) {
   return true;
 }
 
-bool Spool::append(Json records, std::vector<std::int64_t> milli, std::int64_t now_unix, std::string& error) {
+bool Spool::append(Json records, std::vector<std::int64_t> milli, std::vector<SlotMark> marks, std::int64_t now_unix,
+                   std::string& error) {
   SpooledBatch b;
   b.seq = std::max(last_seq_ + 1, now_micros());
   b.body = {{"batch_seq", b.seq}, {"sent_at", units::format_timestamp(now_unix)}, {"records", std::move(records)}};
   b.milli = std::move(milli);
+  b.marks = std::move(marks);
   std::string line = batch_line(b);
   off_t before = static_cast<off_t>(file_bytes_);
   if (!write_line(line, true, error)) {

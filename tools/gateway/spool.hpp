@@ -4,7 +4,8 @@
 // (or refused it for good). Batches that are not done are replayed in order, also after a
 // restart. File format (docs/usage-accounting.md), one JSON document per line:
 //
-//   {"batch":SEQ,"body":{...the POST /api/v1/usage body...},"milli":[1000,...]}
+//   {"batch":SEQ,"body":{...the POST /api/v1/usage body...},"milli":[1000,...],
+//    "marks":[[SLOT,UPLOAD,DOWNLOAD],...]}     (meter_file.hpp)
 //   {"done":SEQ}
 //   {"rejected":SEQ,"error":"..."}        (the batch is also copied to rejected.jsonl)
 //   {"seq":SEQ}                            (the highest sequence, kept by compaction)
@@ -22,12 +23,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/meter_file.hpp"
+
 namespace httvps::gateway {
 
 struct SpooledBatch {
   std::int64_t seq = 0;
   nlohmann::json body;              // as sent
   std::vector<std::int64_t> milli;  // each record's node multiplier, thousandths
+  std::vector<SlotMark> marks;      // the meter-file positions these records bring the spool to
 };
 
 class Spool {
@@ -43,7 +47,8 @@ class Spool {
   // Appends a batch of RECORDS (the JSON records of the usage body) and fsyncs; fills in
   // batch_seq and sent_at. False with ERROR when the disk refuses (the batch is then not
   // spooled).
-  bool append(nlohmann::json records, std::vector<std::int64_t> milli, std::int64_t now_unix, std::string& error);
+  bool append(nlohmann::json records, std::vector<std::int64_t> milli, std::vector<SlotMark> marks,
+              std::int64_t now_unix, std::string& error);
 
   const std::deque<SpooledBatch>& pending() const noexcept { return pending_; }
   // The oldest pending batch is acknowledged (DONE) or refused for good (ERROR non-empty).

@@ -1,5 +1,7 @@
 #include "gateway/usage.hpp"
 
+#include "gateway/meter_file.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -52,46 +54,57 @@ std::chrono::nanoseconds TokenBucket::wait_for(std::size_t want, UsageClock::tim
 
 // ---- SessionMeter ---------------------------------------------------------------------------
 
-SessionMeter::SessionMeter(std::string key, std::int64_t device_id, std::int64_t user_id, std::string client_addr,
-                           std::int64_t started_at) noexcept
-    : key_(std::move(key)),
+SessionMeter::SessionMeter(MeterFile& file, std::string key, std::int64_t device_id, std::int64_t user_id,
+                           std::string client_addr, std::int64_t started_at) noexcept
+    : file_(file),
+      key_(std::move(key)),
       device_id_(device_id),
       user_id_(user_id),
       client_addr_(std::move(client_addr)),
       started_at_(started_at) {}
 
+SessionMeter::~SessionMeter() { end(); }
+
+MeterSlot* SessionMeter::find(std::int64_t node_id, std::int64_t multiplier_milli) const noexcept {
+  for (const auto& e : entries_) {
+    if (e.node_id == node_id && e.multiplier_milli == multiplier_milli) return e.slot;
+  }
+  return nullptr;
+}
+
+bool SessionMeter::reserve(std::int64_t node_id, std::int64_t multiplier_milli) noexcept {
+  if (find(node_id, multiplier_milli) != nullptr) return true;
+  MeterSlot* slot = file_.acquire(key_, device_id_, user_id_, node_id, multiplier_milli);
+  if (slot == nullptr) return false;
+  std::lock_guard lock(mutex_);
+  entries_.push_back({node_id, multiplier_milli, slot});
+  return true;
+}
+
 void SessionMeter::add(std::int64_t node_id, std::int64_t multiplier_milli, std::int64_t upload,
                        std::int64_t download) noexcept {
-  std::lock_guard lock(mutex_);
-  auto& n = nodes_[node_id];
-  n.multiplier_milli = multiplier_milli;
-  n.pending.upload += upload;
-  n.pending.download += download;
-  total_.upload += upload;
-  total_.download += download;
+  MeterSlot* slot = find(node_id, multiplier_milli);
+  if (slot == nullptr) {
+    if (!reserve(node_id, multiplier_milli)) return;  // unreachable: streams reserve first
+    slot = find(node_id, multiplier_milli);
+  }
+  // One writer per slot (this session's thread): plain stores the reporter can read.
+  if (upload) slot->upload.store(slot->upload.load(std::memory_order_relaxed) + upload, std::memory_order_relaxed);
+  if (download) {
+    slot->download.store(slot->download.load(std::memory_order_relaxed) + download, std::memory_order_relaxed);
+  }
   last_node_ = node_id;
 }
 
 void SessionMeter::end() noexcept {
   std::lock_guard lock(mutex_);
+  if (ended_) return;
   ended_ = true;
+  for (auto& e : entries_) file_.end(e.slot);
 }
 
-bool SessionMeter::collect(std::int64_t observed_at, std::vector<UsageRecord>& out) noexcept {
+bool SessionMeter::ended() const noexcept {
   std::lock_guard lock(mutex_);
-  for (auto& [node, counts] : nodes_) {
-    if (counts.pending.upload == 0 && counts.pending.download == 0) continue;
-    UsageRecord r;
-    r.session = key_;
-    r.device_id = device_id_;
-    r.user_id = user_id_;
-    if (node != 0) r.node_id = node;
-    r.multiplier_milli = counts.multiplier_milli;
-    r.observed_at = observed_at;
-    r.bytes = counts.pending;
-    out.push_back(std::move(r));
-    counts.pending = {};
-  }
   return ended_;
 }
 
@@ -104,11 +117,24 @@ SessionInfo SessionMeter::info() const noexcept {
   if (last_node_ != 0) s.node_id = last_node_;
   s.client_addr = client_addr_;
   s.started_at = started_at_;
-  s.total = total_;
+  for (const auto& e : entries_) {
+    s.total.upload += e.slot->upload.load(std::memory_order_relaxed);
+    s.total.download += e.slot->download.load(std::memory_order_relaxed);
+  }
   return s;
 }
 
 // ---- Ledger ---------------------------------------------------------------------------------
+
+Ledger::Ledger(std::unique_ptr<MeterFile> meters) : meters_(std::move(meters)) {
+  if (!meters_) {
+    std::string error;
+    meters_ = MeterFile::open("", 4096, error);
+    if (!meters_) std::terminate();  // anonymous memory refused: nothing can work
+  }
+}
+
+Ledger::~Ledger() = default;
 
 std::shared_ptr<UserAccount> Ledger::user(std::int64_t user_id) noexcept {
   std::lock_guard lock(mutex_);
@@ -179,37 +205,28 @@ void Ledger::acknowledged(const std::vector<UsageRecord>& records, UsageClock::t
 
 std::shared_ptr<SessionMeter> Ledger::open_session(std::string key, std::int64_t device_id, std::int64_t user_id,
                                                    std::string client_addr, std::int64_t started_at) noexcept {
-  auto meter = std::make_shared<SessionMeter>(std::move(key), device_id, user_id, std::move(client_addr), started_at);
+  auto meter = std::make_shared<SessionMeter>(*meters_, std::move(key), device_id, user_id, std::move(client_addr),
+                                              started_at);
   std::lock_guard lock(mutex_);
+  std::erase_if(sessions_, [](const std::weak_ptr<SessionMeter>& w) { return w.expired(); });
   sessions_.push_back(meter);
   return meter;
 }
 
-std::vector<UsageRecord> Ledger::collect(std::int64_t observed_at) noexcept {
-  std::vector<std::shared_ptr<SessionMeter>> sessions;
-  {
-    std::lock_guard lock(mutex_);
-    sessions = sessions_;
-  }
-  std::vector<UsageRecord> out;
-  std::vector<const SessionMeter*> ended;
-  for (const auto& s : sessions) {
-    if (s->collect(observed_at, out)) ended.push_back(s.get());
-  }
-  if (!ended.empty()) {
-    std::lock_guard lock(mutex_);
-    std::erase_if(sessions_, [&](const std::shared_ptr<SessionMeter>& s) {
-      return std::find(ended.begin(), ended.end(), s.get()) != ended.end();
-    });
-  }
-  return out;
+void Ledger::collect(std::int64_t observed_at, std::vector<UsageRecord>& records, std::vector<SlotMark>& marks,
+                     std::vector<SlotMark>& spent) noexcept {
+  meters_->collect(observed_at, records, marks, spent);
 }
+
+void Ledger::commit(const std::vector<SlotMark>& marks) noexcept { meters_->commit(marks); }
 
 std::vector<SessionInfo> Ledger::live_sessions() const noexcept {
   std::vector<std::shared_ptr<SessionMeter>> sessions;
   {
     std::lock_guard lock(mutex_);
-    sessions = sessions_;
+    for (const auto& w : sessions_) {
+      if (auto s = w.lock(); s && !s->ended()) sessions.push_back(std::move(s));
+    }
   }
   std::vector<SessionInfo> out;
   out.reserve(sessions.size());

@@ -99,35 +99,44 @@ struct SessionInfo {
   Counts total;
 };
 
+class MeterFile;
+struct MeterSlot;
+struct SlotMark;
+
+// One session's counters: a slot of the meter file per (node, multiplier) it used.
 class SessionMeter {
  public:
-  SessionMeter(std::string key, std::int64_t device_id, std::int64_t user_id, std::string client_addr,
-               std::int64_t started_at) noexcept;
+  SessionMeter(MeterFile& file, std::string key, std::int64_t device_id, std::int64_t user_id,
+               std::string client_addr, std::int64_t started_at) noexcept;
+  ~SessionMeter();
 
-  // NODE 0 is the direct upstream.
+  // Makes sure NODE (0: direct) has a slot before bytes flow; false when the meter file
+  // is full. Called on the session's thread, like add().
+  bool reserve(std::int64_t node_id, std::int64_t multiplier_milli) noexcept;
+  // Counts bytes (after reserve() for this node and multiplier).
   void add(std::int64_t node_id, std::int64_t multiplier_milli, std::int64_t upload, std::int64_t download) noexcept;
   void end() noexcept;
 
-  // Moves the deltas since the last call into OUT (one record per node); true when the
-  // session has ended and this was its last collection.
-  bool collect(std::int64_t observed_at, std::vector<UsageRecord>& out) noexcept;
   SessionInfo info() const noexcept;
   const std::string& key() const noexcept { return key_; }
+  bool ended() const noexcept;
 
  private:
-  struct NodeCounts {
-    std::int64_t multiplier_milli = kMilli;
-    Counts pending;
+  struct Entry {
+    std::int64_t node_id;
+    std::int64_t multiplier_milli;
+    MeterSlot* slot;
   };
+  MeterSlot* find(std::int64_t node_id, std::int64_t multiplier_milli) const noexcept;
 
+  MeterFile& file_;
   const std::string key_;
   const std::int64_t device_id_;
   const std::int64_t user_id_;
   const std::string client_addr_;
   const std::int64_t started_at_;
-  mutable std::mutex mutex_;
-  std::map<std::int64_t, NodeCounts> nodes_;
-  Counts total_;
+  mutable std::mutex mutex_;  // entries_ changes (the heartbeat reads it from another thread)
+  std::vector<Entry> entries_;
   std::int64_t last_node_ = 0;
   bool ended_ = false;
 };
@@ -140,6 +149,11 @@ struct AnswerLimits {
 
 class Ledger {
  public:
+  // Counters live in METERS (a crash-safe file); without one, in anonymous memory.
+  explicit Ledger(std::unique_ptr<MeterFile> meters = nullptr);
+  ~Ledger();
+  MeterFile& meters() noexcept { return *meters_; }
+
   std::shared_ptr<UserAccount> user(std::int64_t user_id) noexcept;
   std::shared_ptr<DeviceAccount> device(std::int64_t device_id) noexcept;
 
@@ -157,8 +171,10 @@ class Ledger {
 
   std::shared_ptr<SessionMeter> open_session(std::string key, std::int64_t device_id, std::int64_t user_id,
                                              std::string client_addr, std::int64_t started_at) noexcept;
-  // Collects every session's deltas; ended sessions are forgotten after their last.
-  std::vector<UsageRecord> collect(std::int64_t observed_at) noexcept;
+  // Every slot's delta since the last commit, and the marks to commit once spooled.
+  void collect(std::int64_t observed_at, std::vector<UsageRecord>& records, std::vector<SlotMark>& marks,
+               std::vector<SlotMark>& spent) noexcept;
+  void commit(const std::vector<SlotMark>& marks) noexcept;
   std::vector<SessionInfo> live_sessions() const noexcept;
 
   // Forgets accounts unused for IDLE that hold nothing unacknowledged.
@@ -168,7 +184,8 @@ class Ledger {
   mutable std::mutex mutex_;
   std::unordered_map<std::int64_t, std::shared_ptr<UserAccount>> users_;
   std::unordered_map<std::int64_t, std::shared_ptr<DeviceAccount>> devices_;
-  std::vector<std::shared_ptr<SessionMeter>> sessions_;
+  std::vector<std::weak_ptr<SessionMeter>> sessions_;
+  std::unique_ptr<MeterFile> meters_;
 };
 
 // floor(raw × multiplier): the billed bytes of one record, as aggregate-usage computes them.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/meter_file.hpp"
 #include "gateway/reporter.hpp"
 #include "gateway/spool.hpp"
 #include "gateway/usage.hpp"
@@ -113,28 +114,124 @@ TEST_CASE("a fresh answer counts what this gateway metered and the control plane
 TEST_CASE("session meters hand out deltas per node, once") {
   Ledger ledger;
   auto meter = ledger.open_session("gw-abc", 7, 1, "198.51.100.7", 1795000000);
+  REQUIRE(meter->reserve(3, 1500));
+  REQUIRE(meter->reserve(0, 1000));
   meter->add(3, 1500, 100, 2000);
   meter->add(0, 1000, 5, 6);
   meter->add(3, 1500, 1, 1);
-  auto first = ledger.collect(1795000002);
+  std::vector<UsageRecord> first;
+  std::vector<SlotMark> marks, spent;
+  ledger.collect(1795000002, first, marks, spent);
   REQUIRE(first.size() == 2);
-  CHECK_FALSE(first[0].node_id);  // node 0: the direct upstream
-  CHECK(first[0].bytes.upload == 5);
-  REQUIRE(first[1].node_id == 3);
-  CHECK(first[1].bytes.upload == 101);
-  CHECK(first[1].bytes.download == 2001);
-  CHECK(first[1].multiplier_milli == 1500);
-  CHECK(first[1].observed_at == 1795000002);
-  CHECK(ledger.collect(1795000004).empty());
+  REQUIRE(marks.size() == 2);
+  CHECK(spent.empty());
+  REQUIRE(first[0].node_id == 3);  // the slot taken first
+  CHECK(first[0].bytes.upload == 101);
+  CHECK(first[0].bytes.download == 2001);
+  CHECK(first[0].multiplier_milli == 1500);
+  CHECK(first[0].observed_at == 1795000002);
+  CHECK(first[0].session == "gw-abc");
+  CHECK_FALSE(first[1].node_id);  // node 0: the direct upstream
+  CHECK(first[1].bytes.upload == 5);
+  // Not committed (the spool did not take it): the same deltas come again.
+  std::vector<UsageRecord> again;
+  std::vector<SlotMark> again_marks;
+  ledger.collect(1795000003, again, again_marks, spent);
+  CHECK(again.size() == 2);
+  ledger.commit(again_marks);
+  std::vector<UsageRecord> none;
+  std::vector<SlotMark> none_marks;
+  ledger.collect(1795000004, none, none_marks, spent);
+  CHECK(none.empty());
   REQUIRE(ledger.live_sessions().size() == 1);
   CHECK(ledger.live_sessions()[0].total.download == 2007);
-  CHECK(ledger.live_sessions()[0].node_id == 3);
   meter->add(3, 1500, 9, 0);
   meter->end();
-  auto last = ledger.collect(1795000006);
+  CHECK(ledger.live_sessions().empty());
+  std::vector<UsageRecord> last;
+  std::vector<SlotMark> last_marks;
+  ledger.collect(1795000006, last, last_marks, spent);
   REQUIRE(last.size() == 1);
   CHECK(last[0].bytes.upload == 9);
-  CHECK(ledger.live_sessions().empty());
+  CHECK(ledger.meters().in_use() == 2);
+  ledger.commit(last_marks);  // the node-3 slot is spent now
+  std::vector<UsageRecord> tail;
+  std::vector<SlotMark> tail_marks, tail_spent;
+  ledger.collect(1795000008, tail, tail_marks, tail_spent);
+  CHECK(tail.empty());
+  CHECK(tail_spent.size() == 1);  // the direct slot ended with nothing left
+  ledger.commit(tail_spent);
+  CHECK(ledger.meters().in_use() == 0);
+}
+
+TEST_CASE("a meter file keeps what was metered across a crash, and a restart reports it once") {
+  TempDir dir;
+  std::string path = dir.str() + "/meters.bin";
+  std::string error;
+  std::vector<SlotMark> spooled_marks;
+  {
+    auto file = MeterFile::open(path, 16, error);
+    REQUIRE(file);
+    MeterSlot* a = file->acquire("gw-1", 7, 1, 3, 1000);
+    MeterSlot* b = file->acquire("gw-2", 8, 2, 0, 1000);
+    REQUIRE(a);
+    REQUIRE(b);
+    a->upload.store(1000);
+    a->download.store(5000);
+    b->download.store(42);
+    std::vector<UsageRecord> records;
+    std::vector<SlotMark> marks, spent;
+    file->collect(1795000000, records, marks, spent);
+    REQUIRE(records.size() == 2);
+    file->commit({marks[1]});  // b's batch is spooled and marked
+    spooled_marks = {marks[0]};  // a's batch reached the spool, the crash came before its mark
+    a->download.store(7000);     // and 2,000 more bytes were metered
+    b->download.store(50);
+    // The process dies here: no destructor runs for the mapping's contents.
+  }
+  auto file = MeterFile::open(path, 16, error);
+  REQUIRE(file);
+  std::vector<UsageRecord> residue;
+  std::vector<SlotMark> marks;
+  file->recover(spooled_marks, 1795000100, residue, marks);
+  REQUIRE(residue.size() == 2);
+  CHECK(residue[0].session == "gw-1");
+  CHECK(residue[0].bytes.upload == 0);
+  CHECK(residue[0].bytes.download == 2000);  // not the 5,000 the spool already holds
+  CHECK(residue[1].bytes.download == 8);
+  file->commit(marks);
+  CHECK(file->in_use() == 0);  // both sessions died with the process: their slots are free
+  std::vector<UsageRecord> none;
+  std::vector<SlotMark> none_marks;
+  file->recover({}, 1795000200, none, none_marks);
+  CHECK(none.empty());
+}
+
+TEST_CASE("a meter file of another size or with garbage slots is refused or cleaned") {
+  TempDir dir;
+  std::string path = dir.str() + "/meters.bin";
+  {
+    std::ofstream out(path);
+    out << "not a meter file";
+  }
+  std::string error;
+  CHECK_FALSE(MeterFile::open(path, 16, error));
+  CHECK(error.find("not a whole number") != std::string::npos);
+  std::filesystem::resize_file(path, sizeof(MeterSlot) * 4);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(0);
+    std::uint32_t live = 1;
+    f.write(reinterpret_cast<const char*>(&live), sizeof live);  // "live", every other field zero
+  }
+  auto file = MeterFile::open(path, 16, error);
+  REQUIRE(file);
+  CHECK(file->capacity() == 16);
+  std::vector<UsageRecord> residue;
+  std::vector<SlotMark> marks;
+  file->recover({}, 1795000000, residue, marks);
+  CHECK(residue.empty());
+  CHECK(file->in_use() == 0);
 }
 
 TEST_CASE("the spool keeps batches across a restart until they are done") {
@@ -145,9 +242,9 @@ TEST_CASE("the spool keeps batches across a restart until they are done") {
   {
     auto spool = Spool::open(dir.str(), error, warnings);
     REQUIRE(spool);
-    REQUIRE(spool->append(one_record(1, 10, 20), {1000}, 1795000000, error));
-    REQUIRE(spool->append(one_record(1, 30, 40), {2000}, 1795000001, error));
-    REQUIRE(spool->append(one_record(2, 50, 60), {1000}, 1795000002, error));
+    REQUIRE(spool->append(one_record(1, 10, 20), {1000}, {{0, 10, 20}}, 1795000000, error));
+    REQUIRE(spool->append(one_record(1, 30, 40), {2000}, {}, 1795000001, error));
+    REQUIRE(spool->append(one_record(2, 50, 60), {1000}, {}, 1795000002, error));
     first_seq = spool->pending().front().seq;
     CHECK(spool->pending()[1].seq > first_seq);
     CHECK(spool->pending()[0].body["batch_seq"] == first_seq);
@@ -168,7 +265,7 @@ TEST_CASE("the spool keeps batches across a restart until they are done") {
   std::int64_t last = spool->last_seq();
   REQUIRE(spool->finish_front("records[0].upload is implausible", error));
   REQUIRE(spool->finish_front("", error));
-  REQUIRE(spool->append(one_record(1, 1, 1), {1000}, 1795000003, error));
+  REQUIRE(spool->append(one_record(1, 1, 1), {1000}, {}, 1795000003, error));
   CHECK(spool->pending().back().seq > last);
   // The refused batch is kept for the operator.
   auto rejected = read_file(dir.path / "rejected.jsonl");
@@ -183,7 +280,7 @@ TEST_CASE("a torn last line is cut off and the rest replays") {
   {
     auto spool = Spool::open(dir.str(), error, warnings);
     REQUIRE(spool);
-    REQUIRE(spool->append(one_record(1, 10, 20), {1000}, 1795000000, error));
+    REQUIRE(spool->append(one_record(1, 10, 20), {1000}, {{0, 10, 20}}, 1795000000, error));
   }
   {
     std::ofstream out(dir.path / "usage.spool", std::ios::app);
@@ -194,13 +291,16 @@ TEST_CASE("a torn last line is cut off and the rest replays") {
   REQUIRE(warnings.size() == 1);
   CHECK(warnings[0].find("torn last line") != std::string::npos);
   REQUIRE(spool->pending().size() == 1);
-  REQUIRE(spool->append(one_record(1, 1, 2), {1000}, 1795000001, error));
+  REQUIRE(spool->append(one_record(1, 1, 2), {1000}, {{3, 1, 2}}, 1795000001, error));
   // The new batch starts on a line of its own.
   auto text = read_file(dir.path / "usage.spool");
   CHECK(text.find("recor{") == std::string::npos);
   auto again = Spool::open(dir.str(), error, warnings);
   REQUIRE(again);
-  CHECK(again->pending().size() == 2);
+  REQUIRE(again->pending().size() == 2);
+  REQUIRE(again->pending()[1].marks.size() == 1);
+  CHECK(again->pending()[1].marks[0].slot == 3);
+  CHECK(again->pending()[1].marks[0].download == 2);
 }
 
 TEST_CASE("a spool directory that cannot be created is an error that names it") {
