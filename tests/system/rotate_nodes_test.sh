@@ -270,6 +270,13 @@ expect_exit 0 "a v2ray client built from erin's vless:// link fetches a page" --
 expect_exit 0 "a run after erin's revoke" -- rotate
 expect_eq "removes erin from vl-1's config" "1" "$(jq '[.vless_configs[] | select(.node == "vl-1") | .removed[]] | length' <<<"$OUT")"
 
+# --- A node secret that no longer opens (a changed secrets.key) fails that node only.
+mk_node bad-1 us "$p_us1" secret-us1-0123
+sql "UPDATE node_secrets SET secret_sealed = 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE node_id = (SELECT id FROM nodes WHERE name = 'bad-1')" >/dev/null
+expect_exit 0 "a run with a secret that does not open still finishes" -- rotate
+expect_eq "that node is down" "down" "$(node_field bad-1 health)"
+expect_eq "the others are up" "up up" "$(node_field us-1 health) $(node_field eu-1 health)"
+
 # --- Two runs at once: one does the work, the other is skipped. A silent node makes runs slow.
 silent=$(free_port)
 start silent python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $silent)); s.listen(16); time.sleep(600)"

@@ -240,6 +240,10 @@ std::vector<ProbeResult> run_probes(const std::vector<ProbeTarget>& targets, con
     Probe& p = probes[i];
     p.target = &targets[i];
     p.result.checked = "tcp";
+    if (targets[i].kind == ProbeTarget::Kind::kUnusable) {
+      finish(p, false, targets[i].password, start);
+      continue;
+    }
     const Resolved& r = addresses[targets[i].host + "\n" + std::to_string(targets[i].port)];
     if (!r.error.empty()) {
       finish(p, false, r.error, start);

@@ -25,7 +25,9 @@
 namespace httvps::nodes {
 
 struct ProbeTarget {
-  enum class Kind { kTcp, kShadowsocks, kVless };
+  // kUnusable: the probe cannot be made (its secret did not open); it fails at once with
+  // `password` as the error.
+  enum class Kind { kTcp, kShadowsocks, kVless, kUnusable };
   Kind kind = Kind::kTcp;
   std::string host;
   int port = 0;

@@ -195,7 +195,7 @@ void reconcile_outline(jobs::JobRun& run, const NodeRow& n, ReconcileReport& rep
 
 void rotate_secret(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
   const Config& c = run.ctx().config();
-  if (c.nodes_secret_rotation_days == 0 || n.kind == "vless") return;
+  if (c.nodes_secret_rotation_days == 0 || n.kind == "vless" || !n.manager_error.empty()) return;
   auto& db = run.db();
   auto current = db.exec("nodes_current_secret", {static_cast<long long>(n.id)});
   const std::int64_t max_age = c.nodes_secret_rotation_days * 86400;
@@ -246,6 +246,7 @@ void rotate_secret(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report)
 }
 
 void reconcile_keys(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
+  if (!n.manager_error.empty()) return;  // reported when the nodes were loaded
   try {
     if (ss_managed(n)) reconcile_ss_manager(run, n, report);
     else if (n.kind == "vless") reconcile_vless(run, n, report);

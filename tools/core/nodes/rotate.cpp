@@ -52,7 +52,11 @@ NodeRow node_from_row(const db::Row& r, const std::string& secrets_key) {
   n.consecutive_successes = r.int64("consecutive_successes");
   n.latency_ms = r.opt_int64("last_latency_ms");
   if (auto sealed = r.opt_text("manager_url_sealed")) {
-    n.manager = crypto::open_stored(secrets_key, *sealed, manager_sealing_context(n.id), "a node's manager address");
+    try {
+      n.manager = crypto::open_stored(secrets_key, *sealed, manager_sealing_context(n.id), "a node's manager address");
+    } catch (const Failure& f) {
+      n.manager_error = f.what();  // the node is still probed and judged; its keys wait
+    }
   }
   n.manager_cert = r.opt_text("manager_cert_sha256").value_or("");
   n.devices = r.int64("devices");
@@ -76,10 +80,16 @@ void audit_job(jobs::JobRun& run, const std::string& action, const std::string& 
 
 namespace {
 
-std::vector<NodeRow> load_nodes(jobs::JobRun& run) {
+std::vector<NodeRow> load_nodes(jobs::JobRun& run, nlohmann::json& errors) {
   const std::string& key = run.ctx().secrets_key();
   std::vector<NodeRow> out;
-  for (const auto& r : run.db().exec("nodes_all")) out.push_back(detail::node_from_row(r, key));
+  for (const auto& r : run.db().exec("nodes_all")) {
+    out.push_back(detail::node_from_row(r, key));
+    if (!out.back().manager_error.empty()) {
+      errors.push_back({{"step", "load"}, {"node", out.back().name}, {"error", out.back().manager_error}});
+      log::warn("a node's manager address does not open", {{"node", out.back().name}, {"error", out.back().manager_error}});
+    }
+  }
   return out;
 }
 
@@ -98,10 +108,17 @@ ProbeTarget probe_target(jobs::JobRun& run, const NodeRow& n) {
   }
   auto rows = run.db().exec("nodes_current_secret", {static_cast<long long>(n.id)});
   if (rows.empty()) return t;
+  try {
+    t.password = crypto::open_stored(run.ctx().secrets_key(), rows[0].text("secret_sealed"),
+                                     "node_secrets:" + std::to_string(n.id), "a node secret");
+  } catch (const Failure& f) {
+    // A secret that no longer opens (a changed secrets.key) fails this node's probe, not the run.
+    t.kind = ProbeTarget::Kind::kUnusable;
+    t.password = f.what();
+    return t;
+  }
   t.kind = ProbeTarget::Kind::kShadowsocks;
   t.method = rows[0].text("method");
-  t.password = crypto::open_stored(run.ctx().secrets_key(), rows[0].text("secret_sealed"),
-                                   "node_secrets:" + std::to_string(n.id), "a node secret");
   if (!rows[0].is_null("port")) t.port = static_cast<int>(rows[0].int64("port"));
   return t;
 }
@@ -260,8 +277,8 @@ nlohmann::json run_rotate_nodes(jobs::JobRun& run) {
   auto lock = run.try_lock_unit("all");
   if (!lock) run.skip("another rotate-nodes run is in progress");
 
-  std::vector<NodeRow> nodes = load_nodes(run);
   nlohmann::json errors = nlohmann::json::array();
+  std::vector<NodeRow> nodes = load_nodes(run, errors);
   // Rotations come first, so this run's probe already goes through a new secret (and a
   // managed node that has none yet gets its first one before it is judged).
   detail::ReconcileReport report;

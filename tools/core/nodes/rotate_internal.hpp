@@ -30,6 +30,7 @@ struct NodeRow {
   std::optional<std::int64_t> latency_ms;
   std::optional<std::string> manager;  // unsealed ss-manager address or Outline apiUrl
   std::string manager_cert;            // Outline certSha256
+  std::string manager_error;           // why the sealed manager address did not open
   std::int64_t devices = 0;
 };
 
