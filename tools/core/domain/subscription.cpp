@@ -70,10 +70,11 @@ Evolution evolve_subscription(const SubscriptionState& s, std::int64_t now) {
     a.used_bytes = 0;
     e.usage_zeroed = true;
   }
-  if (!disabled && a.user_status == "active" && over_limit(a)) {
+  // A next plan set while the user was already limited starts at the next run too.
+  if (!disabled && (a.user_status == "active" || a.user_status == "limited") && over_limit(a)) {
     if (a.next_plan) {
       start_next_plan(e, now);
-    } else {
+    } else if (a.user_status == "active") {
       a.user_status = "limited";
       e.transitions.push_back(Transition::kLimited);
     }

@@ -111,6 +111,11 @@ TEST_CASE("the next plan starts at expiry or at the limit, with a fresh period",
   CHECK(names(e) == std::vector<std::string>{"next_plan"});
   CHECK(e.after.plan.id == 2);
   CHECK(e.after.user_status == "active");
+
+  s.user_status = "limited";  // the next plan was set after the limit was reached
+  e = evolve_subscription(s, at("2026-11-20T00:00:00Z"));
+  CHECK(names(e) == std::vector<std::string>{"next_plan"});
+  CHECK(e.after.user_status == "active");
 }
 
 TEST_CASE("a disabled user keeps its status and an on-hold subscription does not move", "[domain][subscription]") {
