@@ -58,9 +58,11 @@ UPDATE nodes
 
 -- name: nodes_active_devices
 -- Active devices with the region they belong to (their own, else their node's).
-SELECT d.id, coalesce(d.region_id, n.region_id) AS region_id, d.node_id
-  FROM devices d LEFT JOIN nodes n ON n.id = d.node_id
- WHERE d.status = 'active' AND coalesce(d.region_id, n.region_id) IS NOT NULL
+SELECT d.id, r.id AS region_id, r.name AS region, d.node_id
+  FROM devices d
+  LEFT JOIN nodes n ON n.id = d.node_id
+  JOIN regions r ON r.id = coalesce(d.region_id, n.region_id)
+ WHERE d.status = 'active'
  ORDER BY d.id;
 
 -- name: nodes_device_move

@@ -211,6 +211,8 @@ RebalanceOutcome rebalance(jobs::JobRun& run, std::vector<NodeRow>& nodes, nlohm
   auto& db = run.db();
   for (const auto& r : db.exec("nodes_active_devices")) {
     devices.push_back({r.int64("id"), r.int64("region_id"), r.opt_int64("node_id")});
+    region_names[r.int64("region_id")] = r.text("region");
+    serving.emplace(r.int64("region_id"), 0);  // a region of devices without any node counts too
   }
   const domain::RebalancePlan plan = domain::plan_rebalance(candidates, devices);
   RebalanceOutcome out;
