@@ -165,6 +165,10 @@ rotate >/dev/null
 expect_eq "a run moves every device off the drained node" "4 0" "$(devices_on eu-1) $(devices_on eu-2)"
 "$HTTVPS" node enable eu-2 >/dev/null
 expect_eq "node enable makes it active again" "active" "$(node_field eu-2 admin_state)"
+"$HTTVPS" device create --user bob --name tablet --region us >/dev/null
+expect_exit 0 "a run after a device was made without a node" -- rotate
+expect_eq "gives it the region's node" "no node us-1" \
+  "$(jq -r '.moves[] | select(.from == null) | "\(.reason) \(.to)"' <<<"$OUT")"
 expect_exit 0 "node show lists the devices on eu-1" -- "$HTTVPS" -o json node show eu-1
 expect_eq "with their owners" "alice alice alice alice" "$(jq -r '[.assignments[].user] | join(" ")' <<<"$OUT")"
 expect_exit 0 "region show lists its nodes with health and load" -- "$HTTVPS" -o json region show eu
