@@ -11,7 +11,9 @@ int main(int argc, char** argv) {
   static const httvps::ProgramSpec spec{"rotate-nodes",
                                         "rotate-nodes: probe nodes, move devices off failing ones, rotate node "
                                         "secrets and reconcile keys on the nodes",
-                                        /*cgi=*/false, /*writes_secrets=*/true};
+                                        /*cgi=*/false, /*writes_secrets=*/false};
+  // Not writes_secrets: the textfile must stay readable for node_exporter; the vless configs,
+  // which hold device credentials, are written owner-only on their own (reconcile.cpp).
   httvps::jobs::JobOptions jo;
   auto declare = [&](CLI::App& app) { httvps::jobs::add_job_options(app, jo); };
   return httvps::cli_main(spec, argc, argv, declare, [&](httvps::Context& ctx) {

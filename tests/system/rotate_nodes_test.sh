@@ -250,6 +250,7 @@ v_port=$(free_port)
 vless_link=$("$ISSUE_KEY" -o json --user erin --device phone | jq -r .links.vless_link)
 expect_exit 0 "a run renders vl-1's config" -- rotate
 expect_eq "reporting erin's device as added" "1" "$(jq '[.vless_configs[] | select(.node == "vl-1") | .added[] | select(startswith("device-"))] | length' <<<"$OUT")"
+expect_eq "the config is readable by its owner only (it holds device credentials)" "600" "$(stat -c %a "$T/v2ray/vl-1.json")"
 expect_exit 0 "v2ray accepts the rendered config" -- v2ray -test -config "$T/v2ray/vl-1.json"
 start v2ray v2ray -config "$T/v2ray/vl-1.json"
 wait_port "$v_port" || true
@@ -298,5 +299,6 @@ expect_eq "the slow node's health changed once" "1" \
   "$(($(sql "SELECT count(*) FROM audit_log WHERE action = 'node.health'") - before))"
 expect_eq "job_runs has one skipped run" "1" "$(sql "SELECT count(*) FROM job_runs WHERE job = 'rotate-nodes' AND status = 'skipped'")"
 "$ROTATE" --textfile "$T/rotate.prom" >/dev/null 2>&1 || true
+expect_eq "the textfile is readable for node_exporter" "644" "$(stat -c %a "$T/rotate.prom")"
 expect_contains "the textfile has the regions gauge" 'httvps_job_regions_without_serving_node{job="rotate-nodes"}' "$(cat "$T/rotate.prom")"
 expect_not_contains "no secret reaches the summary or stderr" "secret-eu1-0123" "$(cat "$T"/run1.json "$T"/run2.json "$T/rotate.err")"

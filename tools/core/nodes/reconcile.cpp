@@ -1,6 +1,7 @@
 // Steps 3 and 4 of rotate-nodes: gateway secret rotation on nodes run by ss-manager, and the
 // per-device keys on every node (ss-manager ports, vless configs, Outline access keys).
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -129,9 +130,18 @@ void reconcile_vless(jobs::JobRun& run, const NodeRow& n, ReconcileReport& repor
   VlessChanges changes = what_changed(old, rendered);
   if (changes.empty() && !old.empty()) return;
   if (!run.dry_run()) {
-    std::error_code ec;
-    fs::create_directories(c.nodes_vless_config_dir, ec);
-    jobs::write_file_atomically(path.string(), rendered);
+    // The config holds device credentials: owner-only (the probe threads are done, so the
+    // process-wide umask is ours for the moment).
+    const mode_t old_mask = ::umask(077);
+    try {
+      std::error_code ec;
+      fs::create_directories(c.nodes_vless_config_dir, ec);
+      jobs::write_file_atomically(path.string(), rendered);
+    } catch (const Failure&) {
+      ::umask(old_mask);
+      throw Failure(ExitCode::kTempFail, "cannot write the v2ray config '" + path.string() + "'");
+    }
+    ::umask(old_mask);
   }
   report.key_changes += static_cast<std::int64_t>(changes.added.size() + changes.removed.size() + changes.renamed.size());
   report.vless.push_back({{"node", n.name},
