@@ -63,9 +63,15 @@ UPDATE subscriptions SET started_at = to_timestamp($2), expires_at = to_timestam
 
 -- name: subscription_reset_period
 -- Conditional on the period the decision saw, so a concurrent reset is not applied twice.
-UPDATE subscriptions SET period_started_at = to_timestamp($2), used_bytes = 0, upload_bytes = 0, download_bytes = 0,
-       last_reset_at = now(), updated_at = now()
- WHERE user_id = $1 AND extract(epoch FROM coalesce(period_started_at, created_at))::bigint = $3;
+-- The new period starts with what aggregate-usage already counted of it (hours at or
+-- after its start), as its own resets do (usage_subscription_apply).
+UPDATE subscriptions s SET period_started_at = to_timestamp($2), used_bytes = c.billed, upload_bytes = c.up,
+       download_bytes = c.down, last_reset_at = now(), updated_at = now()
+  FROM (SELECT coalesce(sum(billed_bytes), 0) AS billed, coalesce(sum(upload_bytes), 0) AS up,
+               coalesce(sum(download_bytes), 0) AS down
+          FROM usage_rollups
+         WHERE granularity = 'hour' AND scope = 'user' AND scope_id = $1::bigint AND bucket >= to_timestamp($2)) c
+ WHERE s.user_id = $1 AND extract(epoch FROM coalesce(s.period_started_at, s.created_at))::bigint = $3;
 
 -- name: user_set_status
 UPDATE users SET status = $2, updated_at = now() WHERE id = $1 AND status <> 'disabled';

@@ -213,17 +213,24 @@ SELECT s.user_id, u.status AS user_status,
 
 -- name: usage_subscription_apply
 -- Stores an evolution of user $1's subscription: plan, next plan, clock and period (Unix
--- seconds or null), next check ($7, null: never); $8: zero the period's bytes.
-UPDATE subscriptions
+-- seconds or null), next check ($7, null: never). $8: a new period began: its bytes are
+-- then what is already aggregated from hours at or after the period's start (usage of the
+-- new period that a run aggregated before the reset was applied), not simply zero.
+UPDATE subscriptions s
    SET plan_id = $2::bigint, next_plan_id = $3::bigint,
        started_at = to_timestamp($4), expires_at = to_timestamp($5), period_started_at = to_timestamp($6),
-       used_bytes = CASE WHEN $8::boolean THEN 0 ELSE used_bytes END,
-       upload_bytes = CASE WHEN $8::boolean THEN 0 ELSE upload_bytes END,
-       download_bytes = CASE WHEN $8::boolean THEN 0 ELSE download_bytes END,
-       last_reset_at = CASE WHEN $8::boolean THEN now() ELSE last_reset_at END,
+       used_bytes = CASE WHEN $8::boolean THEN c.billed ELSE s.used_bytes END,
+       upload_bytes = CASE WHEN $8::boolean THEN c.up ELSE s.upload_bytes END,
+       download_bytes = CASE WHEN $8::boolean THEN c.down ELSE s.download_bytes END,
+       last_reset_at = CASE WHEN $8::boolean THEN now() ELSE s.last_reset_at END,
        next_check_at = coalesce(to_timestamp($7), 'infinity'),
        updated_at = now()
- WHERE user_id = $1::bigint;
+  FROM (SELECT coalesce(sum(billed_bytes), 0) AS billed, coalesce(sum(upload_bytes), 0) AS up,
+               coalesce(sum(download_bytes), 0) AS down
+          FROM usage_rollups
+         WHERE granularity = 'hour' AND scope = 'user' AND scope_id = $1::bigint AND bucket >= to_timestamp($6)) c
+ WHERE s.user_id = $1::bigint
+RETURNING s.used_bytes;
 
 -- name: usage_set_next_check
 -- Sets next_check_at of unchanged subscriptions ($1: [{"user_id":…, "at": unix|null}]).

@@ -74,14 +74,48 @@ nlohmann::json state_json(const domain::SubscriptionState& s, const db::Row* row
 
 // Evaluates the locked subscriptions of USERS at NOW, stores every change with its audit
 // rows and next_check_at, all inside the caller's transaction.
+// Stores evolution E of USER_ID's subscription (from BEFORE) with its audit rows; returns
+// the period's used bytes as stored: a new period starts with what is already aggregated
+// of it.
+std::int64_t apply_evolution(jobs::JobRun& run, std::int64_t user_id, const domain::SubscriptionState& before,
+                             const nlohmann::json& before_json, const domain::Evolution& e, Counts& counts) {
+  auto& db = run.db();
+  const auto& a = e.after;
+  if (a.user_status != before.user_status) db.exec("usage_user_set_status", {static_cast<long long>(user_id), a.user_status});
+  const std::int64_t used =
+      db.exec("usage_subscription_apply",
+              {static_cast<long long>(user_id), static_cast<long long>(a.plan.id),
+               a.next_plan ? db::Param(static_cast<long long>(a.next_plan->id)) : db::Param(std::nullopt),
+               opt(a.started_at), opt(a.expires_at), static_cast<long long>(a.period_started_at), opt(e.next_check_at),
+               e.usage_zeroed})[0]
+          .int64("used_bytes");
+  nlohmann::json after = state_json(a, nullptr);
+  after["used_bytes"] = used;
+  after["at"] = units::format_timestamp(run.now());
+  for (Transition t : e.transitions) {
+    ++counts.transitions[t];
+    admin::AuditEntry entry;
+    entry.actor = run.actor();
+    entry.action = "subscription." + std::string(domain::transition_name(t));
+    entry.target_kind = "user";
+    entry.target_id = std::to_string(user_id);
+    entry.before = before_json;
+    entry.after = after;
+    admin::audit(db, entry);
+  }
+  return used;
+}
+
+// Evaluates the locked subscriptions of USERS at NOW, stores every change with its audit
+// rows and next_check_at, all inside the caller's transaction.
 void evaluate_users(jobs::JobRun& run, const std::vector<std::int64_t>& users, Counts& counts) {
   auto& db = run.db();
   nlohmann::json unchanged = nlohmann::json::array();
   for (auto row : db.exec("usage_subscription_states", {pg_array(users)})) {
     ++counts.evaluated;
     const std::int64_t user_id = row.int64("user_id");
-    const domain::SubscriptionState before = state_of(row);
-    const domain::Evolution e = domain::evolve_subscription(before, run.now());
+    domain::SubscriptionState state = state_of(row);
+    domain::Evolution e = domain::evolve_subscription(state, run.now());
     if (e.transitions.empty()) {
       bool known = !row.boolean("next_check_unknown");
       if (!known || row.opt_int64("next_check_at") != e.next_check_at) {
@@ -89,25 +123,16 @@ void evaluate_users(jobs::JobRun& run, const std::vector<std::int64_t>& users, C
       }
       continue;
     }
-    const auto& a = e.after;
-    if (a.user_status != before.user_status) db.exec("usage_user_set_status", {static_cast<long long>(user_id), a.user_status});
-    db.exec("usage_subscription_apply",
-            {static_cast<long long>(user_id), static_cast<long long>(a.plan.id),
-             a.next_plan ? db::Param(static_cast<long long>(a.next_plan->id)) : db::Param(std::nullopt), opt(a.started_at),
-             opt(a.expires_at), static_cast<long long>(a.period_started_at), opt(e.next_check_at), e.usage_zeroed});
-    nlohmann::json after = state_json(a, nullptr);
-    if (e.usage_zeroed) after["used_bytes"] = 0;
-    for (Transition t : e.transitions) {
-      ++counts.transitions[t];
-      admin::AuditEntry entry;
-      entry.actor = run.actor();
-      entry.action = "subscription." + std::string(domain::transition_name(t));
-      entry.target_kind = "user";
-      entry.target_id = std::to_string(user_id);
-      entry.before = state_json(before, &row);
-      entry.after = after;
-      entry.after["at"] = units::format_timestamp(run.now());
-      admin::audit(db, entry);
+    nlohmann::json before_json = state_json(state, &row);
+    // A new period may start with bytes (usage of it aggregated before the reset came):
+    // evaluate once more with them, which can only limit the user or start a next plan.
+    for (int round = 0; round < 3 && !e.transitions.empty(); ++round) {
+      const std::int64_t used = apply_evolution(run, user_id, state, before_json, e, counts);
+      if (!e.usage_zeroed || used == 0) break;
+      state = e.after;
+      state.used_bytes = used;
+      before_json = state_json(state, nullptr);
+      e = domain::evolve_subscription(state, run.now());
     }
   }
   if (!unchanged.empty()) db.exec("usage_set_next_check", {unchanged.dump()});

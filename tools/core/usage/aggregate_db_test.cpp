@@ -252,3 +252,26 @@ TEST_CASE("aggregated batches past the retention and long-ended sessions are pru
   t.exec_sql("UPDATE sessions SET ended_at = '2026-10-01T00:00:00Z' WHERE session_key = 'a'");
   CHECK(aggregate(ctx, "2026-11-27T11:00:01Z")["pruned_sessions"] == 1);
 }
+
+TEST_CASE("usage of a new period aggregated before its reset was applied counts in the new period",
+          "[usage][aggregate][db]") {
+  TestDb t;
+  auto ctx = t.context();
+  seed(t, ctx);
+  auto conn = t.connect();
+  // A run that starts just before midnight aggregates bytes observed just after it.
+  store(conn, 1, {rec("a", 1, 1, 2, "2026-11-30T23:50:00Z", 300000, 0), rec("a", 1, 1, 2, "2026-12-01T00:02:00Z", 0, 800000)});
+  aggregate(ctx, "2026-11-30T23:59:00Z");
+  CHECK(snapshot(conn)["status"]["alice"] == "limited");
+  json s = aggregate(ctx, "2026-12-01T00:10:00Z");
+  CHECK(s["users_reset"] == 2);
+  json snap = snapshot(conn);
+  CHECK(snap["subscriptions"][0]["used"] == 800000);  // December's bytes stay December's
+  CHECK(snap["subscriptions"][0]["down"] == 800000);
+  CHECK(snap["subscriptions"][0]["up"] == 0);
+  CHECK(snap["subscriptions"][0]["lifetime"] == 1100000);
+  CHECK(snap["status"]["alice"] == "active");
+  // More December usage over the limit limits her again, with the carried bytes.
+  store(conn, 2, {rec("a", 1, 1, 2, "2026-12-01T00:05:00Z", 200000, 0)});
+  CHECK(aggregate(ctx, "2026-12-01T00:10:00Z")["users_limited"] == 1);
+}
