@@ -13,6 +13,10 @@
 #   DEVICES          devices, two per user [100000]
 #   BATCH_RECORDS    records per usage batch, as gateways send them (at most 5000) [5000]
 #   BATCH_SIZE       aggregate-usage --batch-size [50]
+#   SPREAD           time: records arrive in time order, as gateways send them (each
+#                    batch covers the next slice of the day); scattered: every batch
+#                    covers the whole day again (the worst case for an incremental
+#                    rollup: every transaction adds to nearly every rollup row) [time]
 #
 # aggregate-usage does more than the floor: it claims and marks batches, adds to sessions
 # and subscriptions and checks limits, in transactions of BATCH_SIZE batches, so that it
@@ -27,6 +31,12 @@ RECORDS=${RECORDS:-10000000}
 DEVICES=${DEVICES:-100000}
 BATCH_RECORDS=${BATCH_RECORDS:-5000}
 BATCH_SIZE=${BATCH_SIZE:-50}
+SPREAD=${SPREAD:-time}
+case "$SPREAD" in
+  time) observed="(i - 1) * 86400 / $RECORDS" ;;
+  scattered) observed="i % 86400" ;;
+  *) echo "bench/aggregate.sh: SPREAD must be time or scattered" >&2; exit 2 ;;
+esac
 
 BENCH_NAME=bench/aggregate.sh
 # shellcheck source=bench/lib.sh
@@ -35,7 +45,7 @@ source "$root/bench/lib.sh"
 
 bench_init
 bench_machine
-echo "records:    $RECORDS for $DEVICES devices ($((DEVICES / 2)) users), $BATCH_RECORDS per batch, --batch-size $BATCH_SIZE"
+echo "records:    $RECORDS for $DEVICES devices ($((DEVICES / 2)) users), $BATCH_RECORDS per batch, --batch-size $BATCH_SIZE, spread over one day: $SPREAD"
 bench_cluster
 psql_in() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$sock" -U postgres -d "$1" "${@:2}"; }
 psql_in postgres -c "CREATE DATABASE agg"
@@ -51,18 +61,19 @@ INSERT INTO nodes (region_id, name, kind, host, port, method, usage_multiplier)
   SELECT 1, 'n' || i, 'shadowsocks', '127.0.0.1', 8000 + i, 'aes-256-gcm', (ARRAY[1, 1.5, 2.25, 0.5])[i]
     FROM generate_series(1, 4) i;
 INSERT INTO users (username) SELECT 'u' || i FROM generate_series(1, $DEVICES / 2) i;
-INSERT INTO subscriptions (user_id, plan_id, started_at, period_started_at)
-  SELECT id, 1, '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z' FROM users;
+-- In steady state every subscription has been evaluated: its next check is the next reset.
+INSERT INTO subscriptions (user_id, plan_id, started_at, period_started_at, next_check_at)
+  SELECT id, 1, '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z' FROM users;
 INSERT INTO devices (user_id, name) SELECT 1 + (i - 1) / 2, 'd' || i FROM generate_series(1, $DEVICES) i;
 INSERT INTO gateways (name, credential_prefix, credential_hash)
   SELECT 'gw' || i, 'htg_bench' || i, repeat('0', 64) FROM generate_series(1, 4) i;
 INSERT INTO usage_batches (gateway_id, batch_seq, record_count)
   SELECT 1 + b % 4, b, $BATCH_RECORDS FROM generate_series(1, ($RECORDS + $BATCH_RECORDS - 1) / $BATCH_RECORDS) b;
--- Each device reports through its gateway every few seconds over a day; a fifth of the
--- records have no node (the gateway's direct upstream).
+-- Devices report through their gateways over one day; a fifth of the records have no
+-- node (the gateway's direct upstream).
 INSERT INTO usage_records (batch_id, device_id, user_id, node_id, session_key, observed_at, upload_bytes, download_bytes)
   SELECT 1 + (i - 1) / $BATCH_RECORDS, d, 1 + (d - 1) / 2, CASE WHEN d % 5 = 0 THEN NULL ELSE 1 + d % 4 END,
-         'gw' || (1 + d % 4) || '-' || d, timestamptz '2026-11-20T00:00:00Z' + (i % 86400) * interval '1 second',
+         'gw' || (1 + d % 4) || '-' || d, timestamptz '2026-11-20T00:00:00Z' + ($observed) * interval '1 second',
          (i * 7919) % 65536, (i * 104729) % 1048576
     FROM generate_series(1::bigint, $RECORDS) i, LATERAL (SELECT 1 + (i * 7919) % $DEVICES AS d) x;
 ANALYZE;
