@@ -270,6 +270,9 @@ class ClientConnection final : public net::MuxConnection {
       s.bytes_up += from_endpoint;
     });
   }
+  void on_bytes_unsent(net::MuxStream&, std::uint64_t to_endpoint) noexcept override {
+    impl_.update([&](ClientStatus& s) { s.bytes_down -= to_endpoint; });
+  }
 
   void on_peer_close(tunnel::CloseCode code, std::string_view reason) noexcept override {
     if (error_.empty()) {

@@ -101,7 +101,8 @@ UsageRecord MeterFile::record_of(const MeterSlot& s, std::int64_t observed_at, s
 }
 
 void MeterFile::recover(const std::vector<SlotMark>& marks, std::int64_t observed_at,
-                        std::vector<UsageRecord>& records, std::vector<SlotMark>& new_marks) {
+                        std::vector<UsageRecord>& records, std::vector<SlotMark>& new_marks,
+                        std::vector<SlotMark>& spent) {
   std::unordered_map<std::uint32_t, SlotMark> latest;
   for (const auto& m : marks) {
     auto& l = latest[m.slot];
@@ -131,8 +132,13 @@ void MeterFile::recover(const std::vector<SlotMark>& marks, std::int64_t observe
     s.state.store(kEnded, std::memory_order_release);  // its session died with the process
     std::int64_t dup = std::max<std::int64_t>(up - sup, 0);
     std::int64_t ddown = std::max<std::int64_t>(down - sdown, 0);
-    if (dup > 0 || ddown > 0) records.push_back(record_of(s, observed_at, dup, ddown));
-    new_marks.push_back({i, std::max(up, sup), std::max(down, sdown)});
+    SlotMark mark{i, std::max(up, sup), std::max(down, sdown)};
+    if (dup > 0 || ddown > 0) {
+      records.push_back(record_of(s, observed_at, dup, ddown));
+      new_marks.push_back(mark);
+    } else {
+      spent.push_back(mark);
+    }
   }
   std::sort(free_.begin(), free_.end(), std::greater<>());
 }
@@ -185,12 +191,18 @@ void MeterFile::collect(std::int64_t observed_at, std::vector<UsageRecord>& reco
     std::int64_t down = s.download.load(std::memory_order_relaxed);
     std::int64_t sup = s.spooled_upload.load(std::memory_order_relaxed);
     std::int64_t sdown = s.spooled_download.load(std::memory_order_relaxed);
-    if (up == sup && down == sdown) {
-      if (state == kEnded) spent.push_back({i, up, down});  // nothing left: commit frees it
+    // A total below its mark: bytes counted before a write and taken back after the last
+    // collection (the write took fewer). They were reported already; later bytes fill the
+    // gap before anything new is reported.
+    std::int64_t dup = std::max<std::int64_t>(up - sup, 0);
+    std::int64_t ddown = std::max<std::int64_t>(down - sdown, 0);
+    SlotMark mark{i, std::max(up, sup), std::max(down, sdown)};
+    if (dup == 0 && ddown == 0) {
+      if (state == kEnded) spent.push_back(mark);  // nothing left: commit frees it
       continue;
     }
-    records.push_back(record_of(s, observed_at, up - sup, down - sdown));
-    marks.push_back({i, up, down});
+    records.push_back(record_of(s, observed_at, dup, ddown));
+    marks.push_back(mark);
   }
 }
 
@@ -201,8 +213,8 @@ void MeterFile::commit(const std::vector<SlotMark>& marks) noexcept {
     MeterSlot& s = slots_[m.slot];
     s.spooled_upload.store(m.upload, std::memory_order_relaxed);
     s.spooled_download.store(m.download, std::memory_order_relaxed);
-    if (s.state.load(std::memory_order_acquire) == kEnded && s.upload.load(std::memory_order_relaxed) == m.upload &&
-        s.download.load(std::memory_order_relaxed) == m.download) {
+    if (s.state.load(std::memory_order_acquire) == kEnded && s.upload.load(std::memory_order_relaxed) <= m.upload &&
+        s.download.load(std::memory_order_relaxed) <= m.download) {
       s.state.store(kFree, std::memory_order_release);
       freed.push_back(m.slot);
     }

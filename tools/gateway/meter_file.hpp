@@ -58,8 +58,9 @@ class MeterFile {
   // After a restart: applies MARKS found in pending spool batches, then returns the
   // residue of every slot that is not free (metered, never spooled) as records with their
   // marks, to be spooled before anything else. Call before any acquire().
+  // NEW_MARKS[i] belongs to RECORDS[i]; slots with nothing left go to SPENT.
   void recover(const std::vector<SlotMark>& marks, std::int64_t observed_at, std::vector<UsageRecord>& records,
-               std::vector<SlotMark>& new_marks);
+               std::vector<SlotMark>& new_marks, std::vector<SlotMark>& spent);
 
   // A live slot for (session KEY, NODE). nullptr when every slot is taken (the stream is
   // then refused: usage that cannot be kept is not carried).

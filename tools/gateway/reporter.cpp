@@ -106,7 +106,8 @@ bool Reporter::start(std::string& error) {
   for (const auto& b : spool_->pending()) marks.insert(marks.end(), b.marks.begin(), b.marks.end());
   std::vector<UsageRecord> residue;
   std::vector<SlotMark> residue_marks;
-  ledger_.meters().recover(marks, unix_now(), residue, residue_marks);
+  std::vector<SlotMark> spent;
+  ledger_.meters().recover(marks, unix_now(), residue, residue_marks, spent);
   if (!residue.empty()) {
     std::int64_t bytes = 0;
     for (const auto& r : residue) bytes += r.bytes.upload + r.bytes.download;
@@ -118,7 +119,7 @@ bool Reporter::start(std::string& error) {
       account->unacked_milli += (r.bytes.upload + r.bytes.download) * r.multiplier_milli;
     }
   }
-  if (!spool_records(std::move(residue), std::move(residue_marks), {})) {
+  if (!spool_records(std::move(residue), std::move(residue_marks), std::move(spent))) {
     error = "cannot spool the usage recovered from the meter file";
     return false;
   }

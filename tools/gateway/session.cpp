@@ -379,6 +379,17 @@ void GatewaySession::on_bytes(net::MuxStream& stream, std::uint64_t to_endpoint,
   account_->unacked_milli += (up + down) * billing.multiplier_milli;
 }
 
+void GatewaySession::on_bytes_unsent(net::MuxStream& stream, std::uint64_t to_endpoint) noexcept {
+  bytes_up_ -= to_endpoint;
+  services_.metrics->bytes_up.fetch_sub(to_endpoint, std::memory_order_relaxed);
+  if (!meter_) return;
+  Billing billing = billing_of(stream);
+  auto up = static_cast<std::int64_t>(to_endpoint);
+  meter_->add(billing.node_id, billing.multiplier_milli, -up, 0);
+  std::lock_guard lock(account_->mutex);
+  account_->unacked_milli -= up * billing.multiplier_milli;
+}
+
 GatewaySession::Billing GatewaySession::billing_of(const net::MuxStream& stream) const noexcept {
   auto it = billing_.find(stream.id());
   return it == billing_.end() ? Billing{} : it->second;

@@ -59,6 +59,7 @@ class GatewaySession final : public net::MuxConnection {
   void on_stream_ready(net::MuxStream& stream) noexcept override;
   void on_stream_closed(net::MuxStream& stream) noexcept override;
   void on_bytes(net::MuxStream& stream, std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept override;
+  void on_bytes_unsent(net::MuxStream& stream, std::uint64_t to_endpoint) noexcept override;
   std::size_t take_budget(net::MuxStream& stream, net::Direction direction, std::size_t want) noexcept override;
   void return_budget(net::MuxStream& stream, net::Direction direction, std::size_t unused) noexcept override;
   void on_closed(std::string_view why) noexcept override;

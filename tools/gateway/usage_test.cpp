@@ -172,6 +172,13 @@ TEST_CASE("a meter file keeps what was metered across a crash, and a restart rep
   {
     auto file = MeterFile::open(path, 16, error);
     REQUIRE(file);
+    // c comes first in the file and has nothing left: the residue of the others must
+    // still line up with their marks.
+    MeterSlot* c = file->acquire("gw-0", 6, 3, 3, 1000);
+    REQUIRE(c);
+    c->upload.store(10);
+    c->spooled_upload.store(10);
+    file->end(c);
     MeterSlot* a = file->acquire("gw-1", 7, 1, 3, 1000);
     MeterSlot* b = file->acquire("gw-2", 8, 2, 0, 1000);
     REQUIRE(a);
@@ -192,19 +199,26 @@ TEST_CASE("a meter file keeps what was metered across a crash, and a restart rep
   auto file = MeterFile::open(path, 16, error);
   REQUIRE(file);
   std::vector<UsageRecord> residue;
-  std::vector<SlotMark> marks;
-  file->recover(spooled_marks, 1795000100, residue, marks);
+  std::vector<SlotMark> marks, spent;
+  file->recover(spooled_marks, 1795000100, residue, marks, spent);
   REQUIRE(residue.size() == 2);
+  REQUIRE(marks.size() == 2);
+  CHECK(spent.size() == 1);  // c: ended with everything spooled
   CHECK(residue[0].session == "gw-1");
+  CHECK(marks[0].slot == 1);
+  CHECK(marks[1].slot == 2);
+  CHECK(marks[0].download == 7000);
   CHECK(residue[0].bytes.upload == 0);
   CHECK(residue[0].bytes.download == 2000);  // not the 5,000 the spool already holds
   CHECK(residue[1].bytes.download == 8);
   file->commit(marks);
-  CHECK(file->in_use() == 0);  // both sessions died with the process: their slots are free
+  file->commit(spent);
+  CHECK(file->in_use() == 0);  // the sessions died with the process: their slots are free
   std::vector<UsageRecord> none;
-  std::vector<SlotMark> none_marks;
-  file->recover({}, 1795000200, none, none_marks);
+  std::vector<SlotMark> none_marks, none_spent;
+  file->recover({}, 1795000200, none, none_marks, none_spent);
   CHECK(none.empty());
+  CHECK(none_spent.empty());
 }
 
 TEST_CASE("a meter file of another size or with garbage slots is refused or cleaned") {
@@ -228,8 +242,8 @@ TEST_CASE("a meter file of another size or with garbage slots is refused or clea
   REQUIRE(file);
   CHECK(file->capacity() == 16);
   std::vector<UsageRecord> residue;
-  std::vector<SlotMark> marks;
-  file->recover({}, 1795000000, residue, marks);
+  std::vector<SlotMark> marks, spent;
+  file->recover({}, 1795000000, residue, marks, spent);
   CHECK(residue.empty());
   CHECK(file->in_use() == 0);
 }

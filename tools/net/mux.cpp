@@ -108,12 +108,17 @@ void MuxStream::flush_to_endpoint() noexcept {
       wait_to_endpoint_ = true;
       break;
     }
+    // Counted before the write: a process killed as the write returns has them counted,
+    // and what the endpoint did not take is taken back below.
+    conn_.on_bytes(*this, allowed, 0);
     IoResult r = endpoint_->write({in_.data() + in_off_, allowed});
     if (r.status == IoStatus::kOk) {
-      if (r.n < allowed) conn_.return_budget(*this, Direction::kToEndpoint, allowed - r.n);
+      if (r.n < allowed) {
+        conn_.on_bytes_unsent(*this, allowed - r.n);
+        conn_.return_budget(*this, Direction::kToEndpoint, allowed - r.n);
+      }
       in_off_ += r.n;
       counters_.to_endpoint += r.n;
-      conn_.on_bytes(*this, r.n, 0);
       granted += window_.bytes_consumed(static_cast<std::uint32_t>(r.n));
       if (window_.full_window_consumed()) {
         auto rtt = conn_.rtt().count() > 0 ? conn_.rtt() : std::chrono::nanoseconds(std::chrono::milliseconds(1));
@@ -124,6 +129,7 @@ void MuxStream::flush_to_endpoint() noexcept {
       if (conn_.closed() || dead_) return;
       continue;
     }
+    conn_.on_bytes_unsent(*this, allowed);
     conn_.return_budget(*this, Direction::kToEndpoint, allowed);
     if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
     conn_.reset_stream(*this, true, StreamReason::kUpstream, "write to " + endpoint_->describe() + " failed");
@@ -637,6 +643,18 @@ MuxStream* MuxConnection::find_stream(std::uint32_t id) noexcept {
 void MuxConnection::reset_stream(MuxStream& stream, bool send_reset, StreamReason reason,
                                  std::string_view text) noexcept {
   if (stream.dead_) return;
+  if (!send_reset && role_ == Role::kClient && stream.ready_) {
+    // The gateway reset the stream (a quota, say): hand the application what already
+    // arrived, as far as its socket takes it without waiting. (On the gateway the same
+    // bytes would pass the budgets, so it drops them.)
+    while (stream.in_off_ < stream.in_.size()) {
+      IoResult r = stream.endpoint_->write({stream.in_.data() + stream.in_off_, stream.in_.size() - stream.in_off_});
+      if (r.status != IoStatus::kOk) break;
+      stream.in_off_ += r.n;
+      stream.counters_.to_endpoint += r.n;
+      on_bytes(stream, r.n, 0);
+    }
+  }
   stream.dead_ = true;
   if (send_reset && !closed_) {
     send_reason(stream.ready_ || role_ == Role::kClient ? FrameType::kReset : FrameType::kOpenFailed, stream.id(),

@@ -169,11 +169,17 @@ class MuxConnection : public Handler {
   virtual bool on_control(const tunnel::TunnelFrame& frame) noexcept = 0;
   // A stream ended (finished, reset either way); COUNTERS hold its totals.
   virtual void on_stream_closed(MuxStream& stream) noexcept { (void)stream; }
-  // DATA metering hook, per chunk moved between STREAM's endpoint and the WebSocket.
+  // DATA metering hook, per chunk moved between STREAM's endpoint and the WebSocket. Bytes
+  // towards the endpoint are reported just before the write; what it did not take comes
+  // back through on_bytes_unsent().
   virtual void on_bytes(MuxStream& stream, std::uint64_t to_endpoint, std::uint64_t from_endpoint) noexcept {
     (void)stream;
     (void)to_endpoint;
     (void)from_endpoint;
+  }
+  virtual void on_bytes_unsent(MuxStream& stream, std::uint64_t to_endpoint) noexcept {
+    (void)stream;
+    (void)to_endpoint;
   }
   // Budgets (quota, speed limits): before moving up to WANT bytes of STREAM in DIRECTION,
   // the stream asks how many it may move; it moves at most that many and hands back what
