@@ -38,6 +38,7 @@ struct MeterSlot {
   char key[96];
 };
 static_assert(std::atomic<std::int64_t>::is_always_lock_free, "the meter file needs lock-free 64-bit atomics");
+static_assert(sizeof(MeterSlot) == 168, "the meter file format: docs/usage-accounting.md");
 
 // A new "spooled" position of a slot, carried in the spool with the batch.
 struct SlotMark {
