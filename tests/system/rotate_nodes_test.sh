@@ -217,8 +217,8 @@ check "the revoked key is refused" -- test "$code" -ne 0
 token_d=$("$ISSUE_KEY" -o json --user dave --device pc | jq -r .gateway_token)
 rotate >/dev/null
 old_secret_port=$(sql "SELECT port FROM node_secrets WHERE node_id = (SELECT id FROM nodes WHERE name = 'm-1') AND retire_after IS NULL")
-"$VALIDATE" -o json --token "$token_d" >"$T/vd.json"
-expect_eq "validate-device offers m-1 on its secret's port" "$old_secret_port" "$(jq -r '.nodes[0].port' "$T/vd.json")"
+expect_exit 0 "validate-device allows dave" -- "$VALIDATE" -o json --token "$token_d"
+expect_eq "and offers m-1 on its secret's port" "$old_secret_port" "$(jq -r '.nodes[0].port' <<<"$OUT")"
 echo "httvps://$token_d@127.0.0.1:$gw_port/tunnel?security=none" >"$T/d.uri"
 d_socks=$(free_port)
 start client_d "$CLIENT" --uri-file "$T/d.uri" --socks "127.0.0.1:$d_socks"
@@ -235,8 +235,8 @@ check "onto a new port" -- test "$new_secret_port" != "$old_secret_port" -a "$ne
 code=0
 wait "$transfer" || code=$?
 expect_eq "the transfer through the old secret completes" "0 $big_sha" "$code $(sha256sum "$T/big.got" | cut -d' ' -f1)"
-"$VALIDATE" -o json --token "$token_d" >"$T/vd.json"
-expect_eq "validate-device now hands out the new secret's port" "$new_secret_port" "$(jq -r '.nodes[0].port' "$T/vd.json")"
+expect_exit 0 "validate-device allows dave after the rotation" -- "$VALIDATE" -o json --token "$token_d"
+expect_eq "and now hands out the new secret's port" "$new_secret_port" "$(jq -r '.nodes[0].port' <<<"$OUT")"
 expect_eq "the old secret still works until retire_after" "1" \
   "$(sql "SELECT count(*) FROM node_secrets WHERE port = $old_secret_port AND retire_after > now()")"
 sql "UPDATE node_secrets SET retire_after = created_at + interval '1 second' WHERE port = $old_secret_port" >/dev/null
@@ -298,7 +298,8 @@ expect_eq "one run is ok and the other skipped" "ok skipped" \
 expect_eq "the slow node's health changed once" "1" \
   "$(($(sql "SELECT count(*) FROM audit_log WHERE action = 'node.health'") - before))"
 expect_eq "job_runs has one skipped run" "1" "$(sql "SELECT count(*) FROM job_runs WHERE job = 'rotate-nodes' AND status = 'skipped'")"
-"$ROTATE" --textfile "$T/rotate.prom" >/dev/null 2>&1 || true
+expect_exit 0 "a run in text form with a textfile" -- "$ROTATE" --textfile "$T/rotate.prom"
+expect_contains "prints its summary as key: value lines" "status:" "$OUT"
 expect_eq "the textfile is readable for node_exporter" "644" "$(stat -c %a "$T/rotate.prom")"
 expect_contains "the textfile has the regions gauge" 'httvps_job_regions_without_serving_node{job="rotate-nodes"}' "$(cat "$T/rotate.prom")"
 expect_not_contains "no secret reaches the summary or stderr" "secret-eu1-0123" "$(cat "$T"/run1.json "$T"/run2.json "$T/rotate.err")"
