@@ -118,6 +118,7 @@ credential_file = "$T/gateway-credential"
 spool_dir = "$T/spool"
 usage_interval_ms = $1
 heartbeat_seconds = 1
+revalidate_seconds = 2
 threads = 2
 drain_seconds = 5
 EOF
@@ -133,6 +134,8 @@ check "the gateway starts with its spool and meter file" -- start_gateway
 check "the meter file is in the spool directory" -- test -s "$T/spool/meters.bin"
 pin=$("$GATEWAY" --config "$T/gateway.toml" --print-pin)
 metric() { curl -s "http://127.0.0.1:$admin_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# metric_is NAME OP VALUE: a test of the metric's value now (for wait_for, which retries).
+metric_is() { test "$(metric "$1")" "$2" "$3"; }
 
 # One client per user, with forwards to the counting servers.
 client_for() {  # client_for USER: sets PORTS to the local ports "UP DOWN5 DOWNBIG"
@@ -160,13 +163,16 @@ stored_is() { [ "$(rec_sum "$1" "$2")" = "$3" ]; }
 # ---- 1. exactness -------------------------------------------------------------------------
 expect_eq "3,000,000 bytes go up through the tunnel" 3000000 "$(python3 "$TRAFFIC" upload "$a_up" 3000000)"
 expect_eq "5,000,000 bytes come down" 5000000 "$(python3 "$TRAFFIC" download "$a_d5")"
-wait_for "the sink counted every byte" 20 test "$(sink_count)" = 3000000
+sink_is() { test "$(sink_count)" = "$1"; }
+wait_for "the sink counted every byte" 20 sink_is 3000000
 wait_for "the control plane stored exactly 3,000,000 bytes up for alice" 20 stored_is alice upload_bytes 3000000
 wait_for "and exactly 5,000,000 down" 20 stored_is alice download_bytes 5000000
 expect_eq "every record names the node and the session" "0" \
   "$(q "SELECT count(*) FROM usage_records WHERE device_id = $alice_dev AND (node_id IS DISTINCT FROM $node_id OR session_key NOT LIKE 'gw-usage-%')")"
-wait_for "the heartbeat recorded alice's live session" 10 \
+live_session() {
   test "$(q "SELECT count(*) FROM sessions WHERE device_id = $alice_dev AND ended_at IS NULL AND client_addr = '127.0.0.1'")" = 1
+}
+wait_for "the heartbeat recorded alice's live session" 10 live_session
 expect_eq "batches are numbered per gateway, each stored once" \
   "$(q "SELECT count(*) FROM usage_batches")" "$(q "SELECT count(DISTINCT batch_seq) FROM usage_batches")"
 
@@ -197,7 +203,7 @@ if [ "$got" -le 1000000 ] && [ "$got" -ge $((1000000 - 65536)) ]; then
 else
   fail "a 50 MB download stops at the quota: got $got bytes, 1,000,000 allowed"
 fi
-wait_for "the metrics count the connection ended at the quota" 10 test "$(metric httvps_gateway_quota_exhausted_total)" -ge 1
+wait_for "the metrics count the connection ended at the quota" 10 metric_is httvps_gateway_quota_exhausted_total -ge 1
 wait_for "the control plane stored exactly the 1,000,000 bytes the quota allowed" 20 stored_is carol download_bytes 1000000
 expect_exit 0 "aggregate-usage runs" -- "$AGGREGATE" -o json
 expect_eq "carol is limited now" limited "$(q "SELECT status FROM users WHERE username = 'carol'")"
@@ -271,18 +277,23 @@ expect_eq "alice's client works through the restarted gateway" 5000000 "$(python
 before_up=$(rec_sum alice upload_bytes)
 "$HTTVPS_SOURCE_DIR/ci/pg-cluster.sh" stop "$pg_dir" >/dev/null
 expect_eq "2,000,000 bytes go up while the database is down" 2000000 "$(python3 "$TRAFFIC" upload "$a_up" 2000000)"
-spool_waits() { [ "$(metric httvps_gateway_spool_pending_batches)" -gt 0 ]; }
-wait_for "the batches wait in the spool" 10 spool_waits
-curl -s "http://127.0.0.1:$admin_port/metrics" | grep -E "spool|usage_batches" >&2 || true
-tail -5 "$T/gateway.log" >&2
+wait_for "the batches wait in the spool" 10 metric_is httvps_gateway_spool_pending_batches -gt 0
 kill -9 "$pid_gateway"
 start_gateway
 "$HTTVPS_SOURCE_DIR/ci/pg-cluster.sh" start "$pg_dir" --fast >/dev/null
 wait_for "once the database is back the spool replays: exactly 2,000,000 more bytes" 30 \
   stored_is alice upload_bytes $((before_up + 2000000))
-wait_for "the spool is empty again" 10 test "$(metric httvps_gateway_spool_pending_batches)" = 0
+wait_for "the spool is empty again" 10 metric_is httvps_gateway_spool_pending_batches = 0
 
-# ---- 6. two aggregate-usage runs at once ----------------------------------------------------
+# ---- 6. re-validation ends an open connection ----------------------------------------------
+ended_before=$(metric httvps_gateway_access_ended_total)
+"$ISSUE_KEY" --revoke dave/laptop >/dev/null
+wait_for "revoking dave's device ends his open connection at the next re-validation" 15 \
+  metric_is httvps_gateway_access_ended_total -gt "$ended_before"
+expect_contains "the gateway says why" '"reason":"device_revoked"' "$(grep '"access ended"' "$T/gateway.log" | tail -1)"
+expect_eq "and nothing more goes through for him" 0 "$(python3 "$TRAFFIC" download "$d_d5")"
+
+# ---- 7. two aggregate-usage runs at once ----------------------------------------------------
 "$AGGREGATE" -o json >"$T/agg1.json" 2>"$T/agg1.log" &
 agg1=$!
 "$AGGREGATE" -o json >"$T/agg2.json" 2>"$T/agg2.log" &

@@ -167,6 +167,7 @@ void validate_gateway(const Config& c) {
   if (c.gateway_spool_dir.empty()) throw config_error("'gateway.spool_dir' must name a directory");
   check_range(c.gateway_usage_interval_ms, 100, 60000, "gateway.usage_interval_ms");
   check_range(c.gateway_heartbeat_seconds, 1, 3600, "gateway.heartbeat_seconds");
+  check_range(c.gateway_revalidate_seconds, 1, 3600, "gateway.revalidate_seconds");
 }
 
 // The [telegram] keys; only the bot reads them, but a bad value fails --check-config anywhere.
@@ -261,6 +262,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"gateway.usage_interval_ms", &Config::gateway_usage_interval_ms,
        "how often usage is spooled and sent to /api/v1/usage (100-60000)"},
       {"gateway.heartbeat_seconds", &Config::gateway_heartbeat_seconds, "how often live sessions go to /api/v1/heartbeat"},
+      {"gateway.revalidate_seconds", &Config::gateway_revalidate_seconds,
+       "most seconds between two checks of an open connection (and at most the answer's cache_ttl)"},
       {"telegram.bot_token", &Config::telegram_bot_token, "the Telegram bot token from BotFather", true},
       {"telegram.bot_token_file", &Config::telegram_bot_token_file, "file holding telegram.bot_token (preferred over inline)"},
       {"telegram.bot_username", &Config::telegram_bot_username, "the bot's username without '@'; empty: any"},

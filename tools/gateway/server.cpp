@@ -198,6 +198,7 @@ int run_gateway(const Config& config) {
   settings.upstream = upstream_mode(config.gateway_upstream);
   settings.allow_private_targets = config.gateway_allow_private_targets;
   settings.connect_timeout = std::chrono::milliseconds(config.gateway_connect_timeout_ms);
+  settings.revalidate_every = std::chrono::seconds(config.gateway_revalidate_seconds);
 
   TlsHolder tls;
   bool use_tls = !config.gateway_tls_cert.empty();

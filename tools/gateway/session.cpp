@@ -263,7 +263,7 @@ void GatewaySession::on_verdict(const Verdict& verdict) noexcept {
                   {"limits", limits}};
   send_json(FrameType::kWelcome, welcome.dump());
   streams_allowed_ = true;
-  arm_revalidation(std::chrono::seconds(std::max(verdict.cache_ttl, 5)));
+  arm_revalidation(revalidation_delay(verdict));
   services_.metrics->sessions_total.fetch_add(1, std::memory_order_relaxed);
   log::info("device welcomed", {{"peer", peer_},
                                 {"session", session_id_},
@@ -512,11 +512,14 @@ void GatewaySession::revalidate() noexcept {
   if (closed() || ending_ || draining_ || revalidating_) return;
   revalidating_ = true;
   asked_at_ = UsageClock::now();
-  services_.validator->check(loop(), token_, hwid_, [this, alive = std::weak_ptr<bool>(alive_)](const Verdict& v) {
-    if (alive.expired() || closed()) return;
-    revalidating_ = false;
-    on_revalidated(v);
-  });
+  services_.validator->check(
+      loop(), token_, hwid_,
+      [this, alive = std::weak_ptr<bool>(alive_)](const Verdict& v) {
+        if (alive.expired() || closed()) return;
+        revalidating_ = false;
+        on_revalidated(v);
+      },
+      /*fresh=*/true);
 }
 
 void GatewaySession::on_revalidated(const Verdict& verdict) noexcept {
@@ -532,7 +535,7 @@ void GatewaySession::on_revalidated(const Verdict& verdict) noexcept {
     end_access(verdict.reason, verdict.detail.empty() ? "access ended" : verdict.detail);
     return;
   }
-  services_.metrics->revalidation(verdict.cached ? "cached" : "allowed");
+  services_.metrics->revalidation(verdict.stale ? "stale" : "allowed");
   if (!apply_limits(verdict, asked_at_)) {
     end_access("quota", "the data limit of this period is used up");
     return;
@@ -541,9 +544,14 @@ void GatewaySession::on_revalidated(const Verdict& verdict) noexcept {
   verdict_.bytes_remaining = verdict.bytes_remaining;
   verdict_.speed_limit_bps = verdict.speed_limit_bps;
   resume_budget();
-  // A cached answer is still within its TTL: ask again shortly after it expires.
-  arm_revalidation(verdict.cached ? std::chrono::milliseconds(1000)
-                                  : std::chrono::milliseconds(std::chrono::seconds(std::max(verdict.cache_ttl, 5))));
+  arm_revalidation(revalidation_delay(verdict));
+}
+
+std::chrono::milliseconds GatewaySession::revalidation_delay(const Verdict& verdict) const noexcept {
+  // At the answer's TTL, or sooner by configuration; never more often than every second.
+  auto ttl = std::chrono::seconds(verdict.cache_ttl > 0 ? verdict.cache_ttl : 30);
+  auto every = std::min(ttl, services_.settings->revalidate_every);
+  return std::max<std::chrono::milliseconds>(every, std::chrono::seconds(1));
 }
 
 void GatewaySession::on_closed(std::string_view why) noexcept {

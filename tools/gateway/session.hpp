@@ -30,6 +30,7 @@ struct SessionSettings {
   bool allow_private_targets = false;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::seconds hello_timeout{10};
+  std::chrono::seconds revalidate_every{60};  // at most this long between checks of a connection
 };
 
 struct SessionServices {
@@ -79,6 +80,7 @@ class GatewaySession final : public net::MuxConnection {
   // reset, GOAWAY with the reason, close 4003.
   void end_access(const std::string& reason, const std::string& detail) noexcept;
   void arm_revalidation(std::chrono::milliseconds after) noexcept;
+  std::chrono::milliseconds revalidation_delay(const Verdict& verdict) const noexcept;
   void revalidate() noexcept;
   void on_revalidated(const Verdict& verdict) noexcept;
   void arm_budget_timer(std::chrono::nanoseconds after) noexcept;

@@ -128,10 +128,11 @@ Validator::Validator(ValidatorOptions options, Observer observer)
 
 Validator::~Validator() = default;
 
-void Validator::check(net::EventLoop& loop, const std::string& token, const std::string& hwid, Callback done) {
+void Validator::check(net::EventLoop& loop, const std::string& token, const std::string& hwid, Callback done,
+                      bool fresh) {
   std::string key = crypto::sha256_hex(token + '\n' + hwid);
   auto now = SteadyClock::now();
-  {
+  if (!fresh) {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(key);
     if (it != cache_.end() && now < it->second.fresh_until) {

@@ -74,8 +74,11 @@ class Validator {
   Validator& operator=(const Validator&) = delete;
 
   // Checks TOKEN (and HWID, may be empty) and runs DONE on LOOP's thread with the verdict.
-  // Answers from the cache are posted too, never run inline.
-  void check(net::EventLoop& loop, const std::string& token, const std::string& hwid, Callback done);
+  // Answers from the cache are posted too, never run inline. FRESH skips the cache (a
+  // re-validation asks the control plane; its answer refreshes the cache, and the
+  // unreachable policy still applies).
+  void check(net::EventLoop& loop, const std::string& token, const std::string& hwid, Callback done,
+             bool fresh = false);
 
   // Drops every cached answer (tests, and SIGHUP).
   void clear_cache();
