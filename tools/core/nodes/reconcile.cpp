@@ -4,17 +4,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
 #include "core/crypto.hpp"
 #include "core/error.hpp"
+#include "core/hostport.hpp"
 #include "core/keys/tokens.hpp"
 #include "core/log.hpp"
 #include "core/nodes/node_ports.hpp"
 #include "core/nodes/outline.hpp"
 #include "core/nodes/outline_sync.hpp"
+#include "core/nodes/probe.hpp"
 #include "core/nodes/rotate.hpp"
 #include "core/nodes/rotate_internal.hpp"
 #include "core/nodes/ss_manager.hpp"
@@ -201,6 +205,26 @@ void reconcile_outline(jobs::JobRun& run, const NodeRow& n, ReconcileReport& rep
                          {"data_limit_set", plan.limit_names}});
 }
 
+// Probes NODE through SECRET on PORT until it answers or 5 seconds pass; "" when it does, else
+// the last probe's error.
+std::string wait_until_served(jobs::JobRun& run, const NodeRow& n, int port, const std::string& secret) {
+  const Config& c = run.ctx().config();
+  std::optional<HostPort> canary;
+  if (!c.nodes_canary.empty()) canary = parse_host_port(c.nodes_canary);
+  std::vector<ProbeTarget> target(1);
+  target[0] = {ProbeTarget::Kind::kShadowsocks, n.host, port, n.method, secret, ""};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::string error;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return error;
+    ProbeResult r = run_probes(target, canary, std::min(left, std::chrono::milliseconds(c.nodes_probe_timeout_ms)))[0];
+    if (r.ok) return "";
+    error = r.error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 }  // namespace
 
 void rotate_secret(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report) {
@@ -239,6 +263,11 @@ void rotate_secret(jobs::JobRun& run, const NodeRow& n, ReconcileReport& report)
     const std::string secret = keys::mint_ss_password();
     SsManagerClient client(manager_options(run, n));
     client.add({port, secret, n.method});
+    // ss-manager answers "ok" before its ss-server for the port listens: wait until the node
+    // really serves the new secret (a request through it to the canary, or a TCP connect).
+    if (std::string why = wait_until_served(run, n, port, secret); !why.empty()) {
+      throw Failure(ExitCode::kTempFail, "the node does not serve its new secret on port " + std::to_string(port) + ": " + why);
+    }
     db.exec("node_secret_retire_current", {static_cast<long long>(n.id), static_cast<long long>(overlap)});
     db.exec("nodes_secret_insert", {static_cast<long long>(n.id),
                                     crypto::seal(run.ctx().secrets_key(), secret, "node_secrets:" + std::to_string(n.id)),
