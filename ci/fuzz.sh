@@ -8,7 +8,7 @@ seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 if [ ! -f build/fuzz/CMakeCache.txt ]; then cmake --preset fuzz >/dev/null; fi
-targets=(cgi_request config field_values crypto_decode links admin_token list_query telegram socks5 ss_chunks tunnel_frames ws_frames hello ss_manager_stat outline_api usage_batch)
+targets=(cgi_request config field_values crypto_decode links admin_token list_query telegram socks5 ss_chunks tunnel_frames ws_frames hello spool ss_manager_stat outline_api usage_batch)
 if ! cmake --build build/fuzz -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]/#/fuzz_}" >build/fuzz/build.log 2>&1; then
   grep -E 'error|FAILED' build/fuzz/build.log | head -20 >&2
   echo "fuzz: the clang build failed (build/fuzz/build.log)" >&2
