@@ -156,7 +156,9 @@ void in_transaction(jobs::JobRun& run, Counts& counts, Body&& body) {
       counts = trial;
       return;
     } catch (const db::DbError& e) {
-      if (e.kind() != db::ErrorKind::kRetryable || attempt >= kRetries) throw;
+      // Deadlocks and serialization failures only: a statement timeout would time out again.
+      const bool victim = e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+      if (!victim || attempt >= kRetries) throw;
       log::warn("aggregate-usage: transaction retried", {{"attempt", attempt}, {"error", e.what()}});
     }
   }
