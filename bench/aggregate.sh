@@ -12,7 +12,7 @@
 #   RECORDS          usage records to generate [10000000]
 #   DEVICES          devices, two per user [100000]
 #   BATCH_RECORDS    records per usage batch, as gateways send them (at most 5000) [5000]
-#   BATCH_SIZE       aggregate-usage --batch-size [50]
+#   BATCH_SIZE       aggregate-usage --batch-size [400, its default]
 #   SPREAD           time: records arrive in time order, as gateways send them (each
 #                    batch covers the next slice of the day); scattered: every batch
 #                    covers the whole day again (the worst case for an incremental
@@ -30,7 +30,7 @@ BIN_DIR=${HTTVPS_BIN_DIR:-$root/build/release/bin}
 RECORDS=${RECORDS:-10000000}
 DEVICES=${DEVICES:-100000}
 BATCH_RECORDS=${BATCH_RECORDS:-5000}
-BATCH_SIZE=${BATCH_SIZE:-50}
+BATCH_SIZE=${BATCH_SIZE:-400}
 SPREAD=${SPREAD:-time}
 case "$SPREAD" in
   time) observed="(i - 1) * 86400 / $RECORDS" ;;

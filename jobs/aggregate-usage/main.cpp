@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   httvps::usage::AggregateOptions ao;
   auto declare = [&](CLI::App& app) {
     httvps::jobs::add_job_options(app, jo);
-    app.add_option("--batch-size", ao.batch_size, "Usage batches claimed per transaction (default 50, 1-10000)")
+    app.add_option("--batch-size", ao.batch_size, "Usage batches claimed per transaction (default 400, 1-10000)")
         ->type_name("N");
     app.add_option_function<std::int64_t>("--max-batches", [&](std::int64_t v) { ao.max_batches = v; },
                                           "Stop after N batches (default: the whole backlog)")

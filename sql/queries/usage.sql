@@ -70,6 +70,11 @@ SELECT coalesce(sum(floor((r.upload_bytes + r.download_bytes) * coalesce(n.usage
 -- Unaggregated batches (usage_batches_unaggregated_idx): the progress line's total.
 SELECT count(*) AS batches FROM usage_batches WHERE aggregated_at IS NULL;
 
+-- name: usage_set_statement_timeout
+-- aggregate-usage's own bound for the statements of the current transaction (milliseconds
+-- as text, '0' for none), instead of database.statement_timeout_ms meant for CGI requests.
+SELECT set_config('statement_timeout', $1, true) AS statement_timeout;
+
 -- name: usage_claim_batches
 -- Claims up to $1 unaggregated batches, oldest first. Batches another run holds are
 -- skipped, not waited for; a batch that commits late (ids are not committed in order) is

@@ -230,6 +230,8 @@ const std::vector<ConfigKey>& config_keys() {
        "days raw usage batches are kept after aggregation; older records are refused (1-3650)"},
       {"usage.session_retention_days", &Config::usage_session_retention_days,
        "days ended sessions are kept (1-3650)"},
+      {"usage.aggregate_timeout_ms", &Config::usage_aggregate_timeout_ms,
+       "statement timeout of aggregate-usage's transactions (instead of database.statement_timeout_ms); 0: none"},
       {"admin.token_ttl", &Config::admin_token_ttl, "seconds an admin API login token stays valid (60-86400)"},
       {"admin.token_key_file", &Config::admin_token_key_file,
        "file holding a base64 32-byte key that signs admin tokens; empty: derived from secrets.key"},
@@ -359,6 +361,7 @@ void validate(const Config& config) {
   }
   check_range(config.usage_retention_days, 1, 3650, "usage.retention_days");
   check_range(config.usage_session_retention_days, 1, 3650, "usage.session_retention_days");
+  check_range(config.usage_aggregate_timeout_ms, 0, 86400000, "usage.aggregate_timeout_ms");
   if (config.database_connect_timeout < 1 || config.database_connect_timeout > 600) {
     throw config_error("'database.connect_timeout' must be between 1 and 600 seconds");
   }

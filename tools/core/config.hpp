@@ -39,6 +39,7 @@ struct Config {
   // [usage]
   std::int64_t usage_retention_days = 7;           // raw usage kept (and accepted) this long
   std::int64_t usage_session_retention_days = 30;  // ended sessions kept this long
+  std::int64_t usage_aggregate_timeout_ms = 1800000;  // aggregate-usage's statement timeout; 0: none
 
   // [admin]
   std::int64_t admin_token_ttl = 900;     // seconds an admin login token lives

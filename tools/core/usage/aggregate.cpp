@@ -192,6 +192,7 @@ void aggregate_backlog(jobs::JobRun& run, const AggregateOptions& o, Counts& cou
     if (want <= 0) return;
     const std::int64_t before = counts.batches;
     in_transaction(run, counts, [&](Counts& c) {
+      db.exec("usage_set_statement_timeout", {std::to_string(run.ctx().config().usage_aggregate_timeout_ms)});
       std::vector<std::int64_t> ids;
       for (auto r : db.exec("usage_claim_batches", {static_cast<long long>(want)})) ids.push_back(r.int64("id"));
       if (ids.empty()) return;

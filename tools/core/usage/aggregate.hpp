@@ -18,7 +18,7 @@
 namespace httvps::usage {
 
 struct AggregateOptions {
-  std::int64_t batch_size = 50;            // batches claimed per transaction (1-10000)
+  std::int64_t batch_size = 400;           // batches claimed per transaction (1-10000)
   std::optional<std::int64_t> max_batches;  // stop after this many batches; nullopt: the whole backlog
 };
 
