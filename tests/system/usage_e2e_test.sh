@@ -230,7 +230,7 @@ check "streams waited for the bucket" -- test "$(metric httvps_gateway_speed_wai
 
 # ---- 4. kill -9 mid-transfer ----------------------------------------------------------------
 # A slow reporter (60 s) so that this transfer is only in the meter file when the
-# gateway dies; the upload goes through a direct forward at full speed, killed after 1 s.
+# gateway dies; the upload runs at full speed and the gateway is killed once 8 MB arrived.
 before_up=$(rec_sum alice upload_bytes)
 before_sink=$(sink_count)
 kill -TERM "$pid_gateway"; wait "$pid_gateway" 2>/dev/null || true
@@ -240,7 +240,8 @@ expect_eq "alice's client reconnects to the restarted gateway" 5000000 "$(python
 before_up=$(rec_sum alice upload_bytes)
 python3 "$TRAFFIC" upload "$a_up" 400000000 >/dev/null 2>&1 &
 up_pid=$!
-sleep 1.5
+sink_grew() { [ "$(sink_count)" -gt $((before_sink + 8000000)) ]; }
+wait_for "the upload is under way (8 MB at the sink)" 60 sink_grew
 kill -9 "$pid_gateway"
 wait "$up_pid" 2>/dev/null || true
 sink_settled() {
@@ -286,6 +287,8 @@ wait_for "once the database is back the spool replays: exactly 2,000,000 more by
 wait_for "the spool is empty again" 10 metric_is httvps_gateway_spool_pending_batches = 0
 
 # ---- 6. re-validation ends an open connection ----------------------------------------------
+# dave's client reconnects lazily after the restarts: a download makes sure it is connected.
+expect_eq "dave's client is connected" 5000000 "$(python3 "$TRAFFIC" download "$d_d5")"
 ended_before=$(metric httvps_gateway_access_ended_total)
 "$ISSUE_KEY" --revoke dave/laptop >/dev/null
 wait_for "revoking dave's device ends his open connection at the next re-validation" 15 \

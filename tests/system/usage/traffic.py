@@ -2,8 +2,9 @@
 """Known byte counts for the usage tests (standard library only).
 
   traffic.py sink PORT COUNT_FILE
-      accepts connections on 127.0.0.1:PORT and reads each until EOF or error; after every
-      connection COUNT_FILE holds the total bytes received so far (rewritten atomically)
+      accepts connections on 127.0.0.1:PORT and reads each until EOF or error; COUNT_FILE
+      holds the total bytes received so far (rewritten atomically after every connection,
+      and every MiB while one is open)
   traffic.py source PORT BYTES
       sends BYTES bytes to every connection on 127.0.0.1:PORT, then closes it
   traffic.py upload PORT BYTES
@@ -47,6 +48,7 @@ def sink(port, count_file):
     def handle(conn):
         nonlocal total
         got = 0
+        reported = 0
         conn.settimeout(TIMEOUT)
         try:
             while True:
@@ -54,12 +56,17 @@ def sink(port, count_file):
                 if not data:
                     break
                 got += len(data)
+                if got - reported >= 1 << 20:
+                    with lock:
+                        total += got - reported
+                        reported = got
+                        write_count()
         except OSError:
             pass
         finally:
             conn.close()
             with lock:
-                total += got
+                total += got - reported
                 write_count()
 
     serve(port, handle)
