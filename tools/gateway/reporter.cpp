@@ -1,6 +1,6 @@
 #include "gateway/reporter.hpp"
 
-#include <httplib.h>
+#include "gateway/http_timeouts.hpp"
 
 #include "core/log.hpp"
 #include "core/units.hpp"
@@ -260,11 +260,7 @@ std::optional<std::pair<int, std::string>> Reporter::post(const std::string& pat
                                                           std::string& failure) {
   try {
     httplib::Client client(options_.control_url);
-    auto secs = std::chrono::duration_cast<std::chrono::seconds>(options_.timeout);
-    auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout - secs);
-    client.set_connection_timeout(secs.count(), usecs.count());
-    client.set_read_timeout(secs.count(), usecs.count());
-    client.set_write_timeout(secs.count(), usecs.count());
+    set_timeouts(client, options_.timeout);
     httplib::Headers headers = {{"Authorization", "Bearer " + options_.credential},
                                 {"X-Request-Id", options_.gateway_name + "-usage"}};
     auto result = client.Post(path, headers, body, "application/json");

@@ -1,6 +1,6 @@
 #include "gateway/validator.hpp"
 
-#include <httplib.h>
+#include "gateway/http_timeouts.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -168,11 +168,7 @@ Verdict Validator::call(const Job& job) {
   std::string failure;
   try {
     httplib::Client client(options_.control_url);
-    auto secs = std::chrono::duration_cast<std::chrono::seconds>(options_.timeout);
-    auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout - secs);
-    client.set_connection_timeout(secs.count(), usecs.count());
-    client.set_read_timeout(secs.count(), usecs.count());
-    client.set_write_timeout(secs.count(), usecs.count());
+    set_timeouts(client, options_.timeout);
     httplib::Headers headers = {{"Authorization", "Bearer " + options_.credential}, {"X-Request-Id", request_id}};
     auto result = client.Post("/api/v1/validate-device", headers, body.dump(), "application/json");
     if (!result) {
