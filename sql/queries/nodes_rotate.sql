@@ -73,9 +73,12 @@ RETURNING id;
 
 -- name: nodes_ss_keys
 -- The Shadowsocks keys a node must serve for devices: each active device's live password
--- (sealed) with its port (NULL: the node's port).
+-- (sealed) with its port (NULL: the node's port), while its user is active: a user who is
+-- limited, expired, disabled or on hold loses the keys on the nodes (direct connections
+-- stop at the next run) and gets them back when active again.
 SELECT d.id AS device_id, d.node_port, c.secret_sealed, c.method, p.data_limit_bytes
   FROM devices d
+  JOIN users u ON u.id = d.user_id AND u.status = 'active'
   JOIN device_credentials c ON c.device_id = d.id AND c.kind = 'shadowsocks' AND c.revoked_at IS NULL
   JOIN subscriptions s ON s.user_id = d.user_id
   JOIN plans p ON p.id = s.plan_id
@@ -87,10 +90,11 @@ SELECT d.id AS device_id, d.node_port, c.secret_sealed, c.method, p.data_limit_b
 SELECT d.id FROM devices d WHERE d.node_id = $1 AND d.status = 'active' AND d.node_port IS NULL ORDER BY d.id;
 
 -- name: nodes_vless_users
--- The vless users of a node: each active device's live uuid.
+-- The vless users of a node: each active device's live uuid, while its user is active
+-- (like nodes_ss_keys).
 SELECT d.id AS device_id, u.username, d.name AS device_name, c.vless_uuid::text AS uuid
   FROM devices d
-  JOIN users u ON u.id = d.user_id
+  JOIN users u ON u.id = d.user_id AND u.status = 'active'
   JOIN device_credentials c ON c.device_id = d.id AND c.kind = 'vless' AND c.revoked_at IS NULL
  WHERE d.node_id = $1 AND d.status = 'active'
  ORDER BY d.id;

@@ -3,7 +3,8 @@
 # (kill one: its devices move within the region, validate-device stops offering it, a tunnel
 # through httvps-gateway works; bring it back: up after up_after good runs; a region with no
 # node is reported), a real ss-manager (a device's ss:// key works after a run and is
-# refused after revoke; the gateway secret rotates under a live transfer that completes), a
+# refused after revoke or while its user is limited; its port's traffic counter becomes the
+# device's usage exactly once; the gateway secret rotates under a live transfer that completes), a
 # real v2ray running the rendered vless config with a v2ray client built from the device's
 # vless:// link, --dry-run, and two runs at once doing the work once.
 source "$(dirname "$0")/lib.sh"
@@ -202,8 +203,62 @@ start carol ss-local -s 127.0.0.1 -p "$c_port" -k "$(jq -r .password "$T/carol-l
 wait_port "$c_socks" || true
 expect_exit 0 "ss-local with carol's ss:// link fetches a page through the managed node" -- \
   curl -sf --max-time 10 --socks5-hostname "127.0.0.1:$c_socks" "http://127.0.0.1:$http_port/index.html"
+
+# --- Direct usage: ss-manager's counter of carol's port becomes her usage, exactly once.
+expect_exit 0 "carol downloads 12 MB straight through m-1" -- \
+  curl -sf --max-time 60 --socks5-hostname "127.0.0.1:$c_socks" "http://127.0.0.1:$http_port/big.bin" -o "$T/carol.got"
+# ss-server reports its counters to ss-manager every few seconds: wait until carol's port
+# shows the download, and until the count stands still.
+carol_counter() { "$PROBE" "127.0.0.1:$mport" ping | jq -r --arg p "$c_port" '.[$p] // 0'; }
+counter=0
+for _ in $(seq 1 60); do
+  counter=$(carol_counter)
+  if [ "$counter" -ge 12000000 ]; then
+    sleep 1
+    [ "$(carol_counter)" = "$counter" ] && break
+  fi
+  sleep 0.5
+done
+check "ss-manager counts carol's download on her port ($counter bytes)" -- test "$counter" -ge 12000000
+direct_bytes() {
+  sql "SELECT coalesce(sum(r.upload_bytes + r.download_bytes), 0) FROM usage_records r
+         JOIN usage_batches b ON b.id = r.batch_id
+        WHERE b.node_id = (SELECT id FROM nodes WHERE name = 'm-1') AND b.gateway_id IS NULL
+          AND r.device_id = (SELECT id FROM devices WHERE name = 'laptop' AND user_id = (SELECT id FROM users WHERE username = 'carol'))"
+}
+expect_exit 0 "a run dry-run reports carol's direct usage without recording it" -- rotate --dry-run
+expect_eq "the plan holds m-1's counter" "$counter false" \
+  "$(jq -r '.direct_usage[] | select(.node == "m-1") | "\(.bytes) \(.recorded)"' <<<"$OUT")"
+expect_eq "and nothing is recorded" "0" "$(direct_bytes)"
+expect_exit 0 "a run reads m-1's counters" -- rotate
+expect_eq "it records carol's bytes from the counter, all of them" "$counter" \
+  "$(jq -r '.direct_usage[] | select(.node == "m-1") | .bytes' <<<"$OUT")"
+expect_eq "as usage of carol's device from m-1, with no gateway" "$counter" "$(direct_bytes)"
+expect_eq "under a batch of the node" "1" "$(sql "SELECT count(*) FROM usage_batches WHERE node_id IS NOT NULL")"
+expect_eq "and moves the stored counter on" "$counter" "$(sql "SELECT bytes FROM node_port_counters WHERE port = $c_port")"
+
 expect_exit 0 "a second run changes nothing on m-1" -- rotate
 expect_eq "no key changes" "[]" "$(jq -c '[.keys[] | select(.node == "m-1")]' <<<"$OUT")"
+expect_eq "and counts nothing twice" "[] $counter" "$(jq -c '[.direct_usage[] | select(.node == "m-1")]' <<<"$OUT") $(direct_bytes)"
+expect_exit 0 "aggregate-usage takes the node's batch" -- "$HTTVPS_BIN_DIR/aggregate-usage" -o json
+expect_eq "carol's subscription holds her direct usage (m-1 bills x1)" "$counter" \
+  "$(sql "SELECT used_bytes FROM subscriptions WHERE user_id = (SELECT id FROM users WHERE username = 'carol')")"
+
+# A user who is no longer active loses the keys on the nodes at the next run, and gets them
+# back when active again.
+sql "UPDATE users SET status = 'limited' WHERE username = 'carol'" >/dev/null
+expect_exit 0 "a run after carol was limited" -- rotate
+expect_eq "removes carol's port" "[$c_port]" "$(jq -c '.keys[] | select(.node == "m-1") | .remove_ports' <<<"$OUT")"
+wait_closed "$c_port" || true
+code=0
+curl -sf --max-time 5 --socks5-hostname "127.0.0.1:$c_socks" "http://127.0.0.1:$http_port/index.html" >/dev/null 2>&1 || code=$?
+check "the limited user's key is refused" -- test "$code" -ne 0
+sql "UPDATE users SET status = 'active' WHERE username = 'carol'" >/dev/null
+expect_exit 0 "a run after carol is active again" -- rotate
+expect_eq "adds carol's port back" "[$c_port]" "$(jq -c '.keys[] | select(.node == "m-1") | .add_ports' <<<"$OUT")"
+wait_port "$c_port" || true
+expect_exit 0 "and her key works again" -- \
+  curl -sf --max-time 10 --socks5-hostname "127.0.0.1:$c_socks" "http://127.0.0.1:$http_port/index.html"
 "$ISSUE_KEY" --revoke carol/laptop >/dev/null
 expect_exit 0 "a run after carol's device was revoked" -- rotate
 expect_eq "it removes carol's port" "[$c_port]" "$(jq -c '.keys[] | select(.node == "m-1") | .remove_ports' <<<"$OUT")"

@@ -5,6 +5,7 @@ find_package(OpenSSL REQUIRED)
 target_sources(httvps_core PRIVATE
   domain/node_health.cpp
   domain/rebalance.cpp
+  nodes/direct_usage.cpp
   nodes/node_admin.cpp
   nodes/node_ports.cpp
   nodes/outline.cpp
@@ -35,5 +36,5 @@ if(HTTVPS_BUILD_TESTS)
   target_link_libraries(ss_manager_probe PRIVATE httvps_core httvps_warnings)
 endif()
 if(TARGET db_tests)
-  target_sources(db_tests PRIVATE nodes/nodes_db_test.cpp)
+  target_sources(db_tests PRIVATE nodes/direct_usage_db_test.cpp nodes/nodes_db_test.cpp)
 endif()

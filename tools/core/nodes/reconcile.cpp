@@ -90,10 +90,12 @@ void reconcile_ss_manager(jobs::JobRun& run, const NodeRow& n, ReconcileReport& 
     tx.commit();
   }
   std::vector<SsManagerKey> desired;
+  std::vector<domain::PortOwner> owners;
   for (const auto& r : db.exec("nodes_ss_keys", {static_cast<long long>(n.id)})) {
     if (r.is_null("node_port")) continue;  // dry run: no port yet
     SsManagerKey k;
     k.port = static_cast<int>(r.int64("node_port"));
+    owners.push_back({k.port, r.int64("device_id")});
     k.password = crypto::open_stored(key, r.text("secret_sealed"), keys::sealing_context(r.int64("device_id"), "shadowsocks"),
                                      "a device's Shadowsocks password");
     k.method = r.opt_text("method").value_or(n.method);
@@ -107,13 +109,28 @@ void reconcile_ss_manager(jobs::JobRun& run, const NodeRow& n, ReconcileReport& 
     desired.push_back(std::move(k));
   }
   SsManagerClient client(manager_options(run, n));
+  // Usage of direct connections up to now, counted for the ports' owners before any port
+  // changes hands; a failed read is reported and does not hold up the keys.
+  auto count_direct_usage = [&] {
+    try {
+      account_direct_usage(run, n, client, owners, report);
+    } catch (const Failure& f) {
+      node_error(report, n, "direct-usage", f.what());
+    }
+  };
+  count_direct_usage();
   const SsManagerPlan plan = plan_ss_manager_changes(desired, client.list());
   if (plan.empty() && waiting_for_port == 0) return;
   nlohmann::json adds = nlohmann::json::array();
   for (const auto& a : plan.adds) adds.push_back(a.port);
   nlohmann::json entry = {{"node", n.name}, {"via", "ss-manager"}, {"add_ports", adds}, {"remove_ports", plan.removes}};
   if (waiting_for_port > 0) entry["devices_to_get_a_port"] = waiting_for_port;
-  if (!run.dry_run()) client.apply(plan);
+  if (!run.dry_run()) {
+    client.apply(plan);
+    // Ports just added or given to another device start over at 0: store that now, so that
+    // the next read counts the new owner's traffic from there.
+    if (!plan.empty()) count_direct_usage();
+  }
   report.key_changes += static_cast<std::int64_t>(plan.adds.size() + plan.removes.size());
   report.keys.push_back(entry);
 }

@@ -299,6 +299,8 @@ nlohmann::json run_rotate_nodes(jobs::JobRun& run) {
             "Regions in which no node can serve");
   run.gauge("secrets_rotated", static_cast<double>(report.rotations.size()), "Gateway secrets rotated by the last run");
   run.gauge("key_changes", static_cast<double>(report.key_changes), "Keys added to or removed from nodes by the last run");
+  run.gauge("direct_usage_bytes", static_cast<double>(report.direct_bytes),
+            "Bytes of direct connections the last run read from node counters and recorded as usage");
   run.gauge("node_errors", static_cast<double>(errors.size()), "Nodes or devices the last run could not handle");
 
   return {{"nodes", nodes.size()},
@@ -310,6 +312,7 @@ nlohmann::json run_rotate_nodes(jobs::JobRun& run) {
           {"not_rotatable", report.unrotatable},
           {"keys", report.keys},
           {"vless_configs", report.vless},
+          {"direct_usage", report.direct_usage},
           {"errors", errors}};
 }
 

@@ -10,7 +10,9 @@
 //   3. rotates the gateway secret of nodes run by ss-manager when it is older than
 //      nodes.secret_rotation_days (new port, new secret, old one kept for the overlap);
 //   (3 runs first, so the probes see new secrets)
-//   4. reconciles keys on the nodes: ss-manager ports, vless configs (Outline: see rotate.cpp).
+//   4. reconciles keys on the nodes: ss-manager ports, vless configs (Outline: see rotate.cpp);
+//      on ss-manager nodes it first reads the per-port traffic counters and records what
+//      direct connections used (rotate_internal.hpp account_direct_usage, domain/port_usage.hpp).
 // With --dry-run every step is computed and reported as the plan, and nothing is written
 // or sent. The whole run holds one advisory lock: a second run at the same time is skipped.
 
