@@ -127,6 +127,12 @@ expect_eq "the health change is audited with its evidence" "connect: Connection 
 expect_eq "each move is audited" "2" "$(sql "SELECT count(*) FROM audit_log WHERE action = 'device.move' AND actor = 'job:rotate-nodes'")"
 expect_exit 0 "validate-device allows alice's device" -- "$VALIDATE" -o json --token "$token_a"
 expect_eq "and offers eu-2 alone" "eu-2" "$(jq -r '[.nodes[].name] | join(",")' <<<"$OUT")"
+# Links follow the device: the subscription of every eu device now serves eu-2's address.
+sub_ports=""
+for d in a b c d; do
+  sub_ports+="$(curl -sf "$(jq -r .links.subscription_url "$T/alice-$d.json")?format=outline" | jq -r .server_port) "
+done
+expect_eq "the subscriptions of all four devices name eu-2" "$p_eu2 $p_eu2 $p_eu2 $p_eu2 " "$sub_ports"
 
 # The tunnel through the gateway works with eu-1 dead.
 "$HTTVPS" -o json gateway add gw-test | jq -r .credential >"$T/gateway-credential"
