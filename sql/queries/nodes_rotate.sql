@@ -45,16 +45,24 @@ SELECT s.id, s.secret_sealed, s.method, s.port
  WHERE s.node_id = $1 AND (s.retire_after IS NULL OR s.retire_after > now())
  ORDER BY s.created_at, s.id;
 
--- name: nodes_lock_for_probe
--- The node's health columns, locked for this run's update.
-SELECT id, health, consecutive_failures, consecutive_successes, last_latency_ms, last_probe_error, admin_state
-  FROM nodes WHERE id = $1 FOR UPDATE;
+-- name: nodes_lock_for_probes
+-- The health columns of the nodes $1 (a JSON array of ids), locked in id order for this
+-- run's update; nodes deleted since the run started are absent.
+SELECT id, health, consecutive_failures, consecutive_successes
+  FROM nodes
+ WHERE id IN (SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) AS x)
+ ORDER BY id
+   FOR UPDATE;
 
--- name: nodes_record_probe
-UPDATE nodes
-   SET health = $2, consecutive_failures = $3, consecutive_successes = $4, last_probe_at = to_timestamp($5),
-       last_latency_ms = $6, last_probe_error = $7
- WHERE id = $1;
+-- name: nodes_record_probes
+-- Every node's probe result of the run at $2 (Unix seconds) in one statement, $1:
+-- [{"id", "health", "failures", "successes", "latency_ms" (null after a failure), "error"}].
+UPDATE nodes n
+   SET health = x.health, consecutive_failures = x.failures, consecutive_successes = x.successes,
+       last_probe_at = to_timestamp($2), last_latency_ms = x.latency_ms, last_probe_error = x.error
+  FROM jsonb_to_recordset($1::jsonb)
+       AS x(id bigint, health text, failures bigint, successes bigint, latency_ms integer, error text)
+ WHERE n.id = x.id;
 
 -- name: nodes_active_devices
 -- Active devices with the region they belong to (their own, else their node's).

@@ -84,6 +84,27 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT (default 10 s);
+# fails when nothing does by then.
+wait_port() {
+  local i tries=$((${2:-10} * 20))
+  for ((i = 0; i < tries; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# wait_closed PORT [SECONDS]: until nothing accepts on 127.0.0.1:PORT any more (default 5 s).
+wait_closed() {
+  local i tries=$((${2:-5} * 20))
+  for ((i = 0; i < tries; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # wait_for_fresh_minute: rate limits count in windows aligned to the minute; a test that
 # needs N hits inside one window starts early enough in a minute to finish inside it.
 wait_for_fresh_minute() {

@@ -18,14 +18,6 @@ defer "kill $!"
 "$HTTVPS" plan create basic --device-limit 5 >/dev/null
 "$HTTVPS" user create alice --plan basic >/dev/null
 
-# wait_port PORT: until something listens on 127.0.0.1:PORT (bounded).
-wait_port() {
-  for _ in $(seq 1 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 wait_port "$http_port" || { fail "the HTTP server starts"; exit 1; }
 
 for method in chacha20-ietf-poly1305 aes-256-gcm; do

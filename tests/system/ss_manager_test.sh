@@ -8,22 +8,6 @@ PROBE=$HTTVPS_BIN_DIR/ss_manager_probe
 METHOD=chacha20-ietf-poly1305
 command -v ss-manager >/dev/null || { fail "ss-manager is installed (Debian package shadowsocks-libev)"; exit 1; }
 
-# wait_port PORT: until something listens on 127.0.0.1:PORT (bounded).
-wait_port() {
-  for _ in $(seq 1 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-# wait_closed PORT: until nothing listens on 127.0.0.1:PORT (bounded).
-wait_closed() {
-  for _ in $(seq 1 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || return 0
-    sleep 0.1
-  done
-  return 1
-}
 # start_manager ADDRESS DIR: a real ss-manager whose ss-server children live in DIR.
 start_manager() {
   mkdir -p "$2"

@@ -17,14 +17,6 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 T=$TEST_TMP
 
 # wait_port PORT: until something accepts on 127.0.0.1:PORT (bounded).
-wait_port() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # start NAME CMD...: runs CMD in the background, logs to $T/NAME.log, stopped at exit.
 start() {
   local name=$1

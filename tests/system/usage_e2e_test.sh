@@ -36,14 +36,6 @@ q() { psql -X -q -At -h "$pg_sock" -U postgres -d usage_e2e -v ON_ERROR_STOP=1 -
 "$HTTVPS" migrate up >/dev/null
 check "the private cluster is migrated and the CGI answers from it" -- web_wait_health "$port" 50
 
-wait_port() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 wait_listen() {
   local i
   for ((i = 0; i < 100; i++)); do

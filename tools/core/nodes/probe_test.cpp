@@ -35,6 +35,18 @@ struct Listener {
   ~Listener() { ::close(fd); }
 };
 
+// N vless probes of 127.0.0.1:PORT.
+std::vector<ProbeTarget> vless_targets(std::size_t n, int port) {
+  std::vector<ProbeTarget> targets(n);
+  for (auto& t : targets) {
+    t.kind = ProbeTarget::Kind::kVless;
+    t.host = "127.0.0.1";
+    t.port = port;
+    t.vless_uuid = "11111111-2222-4333-8444-555555555555";
+  }
+  return targets;
+}
+
 int closed_port() {
   Listener l;
   return l.port;  // closed when l goes
@@ -95,14 +107,7 @@ TEST_CASE("probes run at once: 1,000 nodes that answer only when every request h
       ::close(c);
     }
   });
-  std::vector<ProbeTarget> targets(n);
-  for (auto& t : targets) {
-    t.kind = ProbeTarget::Kind::kVless;
-    t.host = "127.0.0.1";
-    t.port = node.port;
-    t.vless_uuid = "11111111-2222-4333-8444-555555555555";
-  }
-  auto r = run_probes(targets, HostPort{"127.0.0.1", 80}, std::chrono::milliseconds(20000));
+  auto r = run_probes(vless_targets(n, node.port), HostPort{"127.0.0.1", 80}, std::chrono::milliseconds(20000));
   server.join();
   CHECK(clients.size() == n);
   std::size_t ok = 0;
@@ -112,14 +117,7 @@ TEST_CASE("probes run at once: 1,000 nodes that answer only when every request h
 
 TEST_CASE("a silent node fails its probe at the timeout, naming it", "[nodes][probe]") {
   Listener silent;  // the kernel completes the handshake; nothing ever answers
-  std::vector<ProbeTarget> targets(3);
-  for (auto& t : targets) {
-    t.kind = ProbeTarget::Kind::kVless;
-    t.host = "127.0.0.1";
-    t.port = silent.port;
-    t.vless_uuid = "11111111-2222-4333-8444-555555555555";
-  }
-  auto r = run_probes(targets, HostPort{"127.0.0.1", 80}, std::chrono::milliseconds(300));
+  auto r = run_probes(vless_targets(3, silent.port), HostPort{"127.0.0.1", 80}, std::chrono::milliseconds(300));
   REQUIRE(r.size() == 3);
   for (const auto& x : r) {
     CHECK_FALSE(x.ok);

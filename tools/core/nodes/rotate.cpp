@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/admin/audit.hpp"
@@ -142,28 +143,39 @@ nlohmann::json probe_and_judge(jobs::JobRun& run, std::vector<NodeRow>& nodes) {
   const domain::HealthPolicy policy{c.nodes_down_after, c.nodes_up_after};
   nlohmann::json changes = nlohmann::json::array();
   auto& db = run.db();
+  // One transaction for every node's result and its audit row: a commit per node would make
+  // a run over 1,000 nodes wait for 1,000 flushes of the WAL (bench/rotate_nodes.sh).
+  std::optional<db::Transaction> tx;
+  std::map<std::int64_t, domain::HealthState> stored;
+  if (!run.dry_run()) {
+    tx.emplace(db);
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto& n : nodes) ids.push_back(n.id);
+    for (const auto& r : db.exec("nodes_lock_for_probes", {ids.dump()})) {
+      stored[r.int64("id")] = {r.text("health"), r.int64("consecutive_failures"), r.int64("consecutive_successes")};
+    }
+  }
+  nlohmann::json records = nlohmann::json::array();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     NodeRow& n = nodes[i];
     const ProbeResult& res = results[i];
-    db::Transaction tx(db);
     domain::HealthState before{n.health, n.consecutive_failures, n.consecutive_successes};
     if (!run.dry_run()) {
-      auto row = db.exec("nodes_lock_for_probe", {static_cast<long long>(n.id)});
-      if (row.empty()) continue;  // deleted since the run started
-      before = {row[0].text("health"), row[0].int64("consecutive_failures"), row[0].int64("consecutive_successes")};
+      auto it = stored.find(n.id);
+      if (it == stored.end()) continue;  // deleted since the run started
+      before = it->second;
     }
     const domain::HealthState after = domain::next_health(before, res.ok, policy);
-    const db::Param latency = res.ok ? db::Param(static_cast<long long>(res.latency_ms)) : db::Param(std::nullopt);
     const nlohmann::json evidence = {{"ok", res.ok},
                                      {"checked", res.checked},
                                      {"latency_ms", res.latency_ms},
                                      {"error", res.ok ? nlohmann::json(nullptr) : nlohmann::json(res.error)}};
-    if (!run.dry_run()) {
-      db.exec("nodes_record_probe",
-              {static_cast<long long>(n.id), after.health, static_cast<long long>(after.consecutive_failures),
-               static_cast<long long>(after.consecutive_successes), static_cast<long long>(run.now()), latency,
-               res.ok ? db::Param(std::nullopt) : db::Param(res.error)});
-    }
+    records.push_back({{"id", n.id},
+                       {"health", after.health},
+                       {"failures", after.consecutive_failures},
+                       {"successes", after.consecutive_successes},
+                       {"latency_ms", res.ok ? nlohmann::json(res.latency_ms) : nlohmann::json(nullptr)},
+                       {"error", res.ok ? nlohmann::json(nullptr) : nlohmann::json(res.error)}});
     if (after.health != before.health) {
       nlohmann::json after_json = health_json(after);
       after_json["probe"] = evidence;
@@ -175,12 +187,15 @@ nlohmann::json probe_and_judge(jobs::JobRun& run, std::vector<NodeRow>& nodes) {
       if (after.health == "down") log::warn("node is down", fields);
       else log::info("node health changed", fields);
     }
-    if (!run.dry_run()) tx.commit();
     n.health = after.health;
     n.consecutive_failures = after.consecutive_failures;
     n.consecutive_successes = after.consecutive_successes;
     if (res.ok) n.latency_ms = res.latency_ms;
     run.progress().advance();
+  }
+  if (tx) {
+    db.exec("nodes_record_probes", {records.dump(), static_cast<long long>(run.now())});
+    tx->commit();
   }
   return changes;
 }

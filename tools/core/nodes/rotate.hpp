@@ -2,8 +2,8 @@
 // The rotate-nodes job's body (jobs/rotate-nodes is a thin main over it; docs/nodes.md,
 // docs/cli/rotate-nodes.md). One run:
 //   1. probes every node at once (probe.hpp) and moves its health with hysteresis
-//      (domain/node_health.hpp), one transaction per node with its audit row when the
-//      health changes;
+//      (domain/node_health.hpp): every node's result, and an audit row for every change of
+//      health, in one transaction;
 //   2. moves active devices off nodes that cannot serve to the best node of their region
 //      (domain/rebalance.hpp), one transaction per device with its audit row; regions where
 //      nothing can serve are reported;
