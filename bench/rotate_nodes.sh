@@ -18,9 +18,8 @@
 #   NODES            nodes per case [1000]
 #   TIMEOUT_MS       nodes.probe_timeout_ms for the silent case [2000]
 #
-# Everything runs on this machine (PostgreSQL from ci/pg-cluster.sh); a run writes one
-# transaction per node whose probe result it records, so the database is part of the
-# figure. Figures vary between runs and machines: compare the rows of one run.
+# Everything runs on this machine (PostgreSQL from ci/pg-cluster.sh); a run records every
+# node's probe in one transaction, so the database is part of the figure. Figures vary between runs and machines: compare the rows of one run.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -156,4 +155,4 @@ printf '%-44s %8s %10s %10s   %s\n' "silent, probe timeout $TIMEOUT_MS ms" "$NOD
   "one timeout: $timeout_s s ($(awk -v a="$ws" -v b="$timeout_s" 'BEGIN {printf "%.2fx", a / b}')); one after another: $sum_s s"
 echo
 echo "wall: the process from start to exit (start-up, connect, the run); job: the run as rotate-nodes measures it,"
-echo "which includes one transaction per node to record its probe."
+echo "which includes the transaction that records every node's probe."

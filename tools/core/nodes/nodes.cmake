@@ -16,8 +16,9 @@ target_sources(httvps_core PRIVATE
   nodes/ss_manager.cpp
   nodes/vless_config.cpp)
 # outline.cpp pins the server certificate through OpenSSL's SSL_CTX of its cpp-httplib client.
-# probe.cpp speaks Shadowsocks AEAD through tools/tunnel's codec.
-target_link_libraries(httvps_core PRIVATE OpenSSL::SSL httvps_tunnel)
+# probe.cpp speaks Shadowsocks AEAD through tools/tunnel's codec and raises the open-files
+# limit with tools/net's raise_fd_limit().
+target_link_libraries(httvps_core PRIVATE OpenSSL::SSL httvps_tunnel httvps_net)
 set_source_files_properties(nodes/reconcile.cpp PROPERTIES
   COMPILE_DEFINITIONS "HTTVPS_SOURCE_V2RAY_TEMPLATE=\"${PROJECT_SOURCE_DIR}/templates/v2ray/vless-node.json.in\"")
 if(TARGET core_tests)

@@ -12,11 +12,14 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "core/links.hpp"
+#include "core/log.hpp"
+#include "net/socket.hpp"
 #include "tunnel/shadowsocks.hpp"
 
 namespace httvps::nodes {
@@ -230,7 +233,10 @@ std::vector<std::uint8_t> vless_request_header(const std::string& uuid, const Ho
   return out;
 }
 
-std::vector<ProbeResult> run_probes(const std::vector<ProbeTarget>& targets, const std::optional<HostPort>& canary,
+namespace {
+
+// One wave: every target at once, in one poll() loop.
+std::vector<ProbeResult> probe_wave(const std::vector<ProbeTarget>& targets, const std::optional<HostPort>& canary,
                                     std::chrono::milliseconds timeout) {
   const auto start = Clock::now();
   const auto deadline = start + timeout;
@@ -339,6 +345,40 @@ std::vector<ProbeResult> run_probes(const std::vector<ProbeTarget>& targets, con
   std::vector<ProbeResult> out;
   out.reserve(probes.size());
   for (auto& p : probes) out.push_back(std::move(p.result));
+  return out;
+}
+
+// How many probes fit at once: the open-files limit (raised to the hard limit first) less
+// what is open already and a reserve for the database connection, logs and the resolver.
+std::size_t probes_at_once() {
+  const std::uint64_t limit = net::raise_fd_limit();
+  std::uint64_t open = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++open;
+  }
+  const std::uint64_t reserve = open + 64;
+  return limit > reserve + 16 ? static_cast<std::size_t>(limit - reserve) : 16;
+}
+
+}  // namespace
+
+std::vector<ProbeResult> run_probes(const std::vector<ProbeTarget>& targets, const std::optional<HostPort>& canary,
+                                    std::chrono::milliseconds timeout, std::size_t at_once) {
+  if (at_once == 0) at_once = probes_at_once();
+  if (targets.size() <= at_once) return probe_wave(targets, canary, timeout);
+  // A socket that cannot be opened must not count against a node: more nodes than the
+  // limit allows are probed in waves, each within the timeout.
+  log::warn("more nodes than open files allow at once: probing them in waves (raise the open-files limit)",
+            {{"nodes", targets.size()}, {"at_once", at_once}});
+  std::vector<ProbeResult> out;
+  out.reserve(targets.size());
+  for (std::size_t i = 0; i < targets.size(); i += at_once) {
+    const std::vector<ProbeTarget> part(targets.begin() + static_cast<std::ptrdiff_t>(i),
+                                        targets.begin() + static_cast<std::ptrdiff_t>(std::min(targets.size(), i + at_once)));
+    for (auto& r : probe_wave(part, canary, timeout)) out.push_back(std::move(r));
+  }
   return out;
 }
 

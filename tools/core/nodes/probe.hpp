@@ -15,6 +15,7 @@
 // Secrets never appear in results.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,8 +46,11 @@ struct ProbeResult {
 
 // Probes every target; result i belongs to target i. CANARY empty: TCP connects only.
 // Never throws for what a node does (refusals, timeouts, garbage): that is a result.
+// AT_ONCE bounds the probes in flight together (0: as many as the open-files limit allows,
+// after raising it to the hard limit); more targets than that are probed in waves, each
+// within TIMEOUT, so that a lack of descriptors never fails a node.
 std::vector<ProbeResult> run_probes(const std::vector<ProbeTarget>& targets, const std::optional<HostPort>& canary,
-                                    std::chrono::milliseconds timeout);
+                                    std::chrono::milliseconds timeout, std::size_t at_once = 0);
 
 // The first bytes a VLESS client sends for a TCP request to CANARY (no payload), and the
 // Shadowsocks target address; exposed for tests. Pure. Empty when UUID or CANARY is malformed.

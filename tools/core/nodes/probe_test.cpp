@@ -115,6 +115,46 @@ TEST_CASE("probes run at once: 1,000 nodes that answer only when every request h
   CHECK(ok == n);
 }
 
+TEST_CASE("more targets than may be in flight at once are probed in waves, all of them", "[nodes][probe]") {
+  // The node answers a wave once 7 requests are in (or, for the last, smaller one, after a
+  // second without a new connection), and notes whether another connection was already
+  // waiting when a wave of 7 was complete: with waves of 7 none can be.
+  Listener node;
+  std::size_t answered = 0;
+  bool overlap = false;
+  std::thread server([&] {
+    std::vector<int> wave;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (answered < 20 && std::chrono::steady_clock::now() < give_up) {
+      pollfd p{node.fd, POLLIN, 0};
+      const bool ready = ::poll(&p, 1, 1000) > 0;
+      if (ready) {
+        int c = ::accept(node.fd, nullptr, nullptr);
+        char buf[4096];
+        if (c >= 0 && ::recv(c, buf, sizeof buf, 0) > 0) wave.push_back(c);
+        else if (c >= 0) ::close(c);
+      }
+      if (wave.size() == 7) {
+        pollfd more{node.fd, POLLIN, 0};
+        if (::poll(&more, 1, 100) > 0) overlap = true;
+      }
+      if (wave.size() == 7 || (!ready && !wave.empty())) {
+        for (int c : wave) {
+          ::send(c, "\x00\x00HTTP/1.1 204 No Content\r\n\r\n", 33, MSG_NOSIGNAL);
+          ::close(c);
+        }
+        answered += wave.size();
+        wave.clear();
+      }
+    }
+  });
+  auto r = run_probes(vless_targets(20, node.port), HostPort{"127.0.0.1", 80}, std::chrono::milliseconds(10000), 7);
+  server.join();
+  CHECK_FALSE(overlap);
+  REQUIRE(r.size() == 20);
+  for (const auto& x : r) CHECK(x.ok);
+}
+
 TEST_CASE("a silent node fails its probe at the timeout, naming it", "[nodes][probe]") {
   Listener silent;  // the kernel completes the handshake; nothing ever answers
   auto r = run_probes(vless_targets(3, silent.port), HostPort{"127.0.0.1", 80}, std::chrono::milliseconds(300));
