@@ -219,6 +219,14 @@ else
   fail "the plan's 16 Mbit/s paces it: 5 MB took only ${secs}s"
 fi
 check "streams waited for the bucket" -- test "$(metric httvps_gateway_speed_waits_total)" -gt 0
+# The client learns its limits from WELCOME, and a change from the LIMITS frame the gateway
+# sends after each re-validation (every 2 s here).
+expect_exit 0 "--check shows the limits WELCOME gave" -- "$CLIENT" --check --uri-file "$T/dave.uri" -o json
+expect_eq "dave's speed limit and no data limit" "16000000 null" \
+  "$(jq -r '"\(.limits.speed_limit_bps) \(.limits.bytes_remaining)"' <<<"$OUT")"
+"$HTTVPS" plan update slow --speed-limit 32mbit >/dev/null
+dave_limits_changed() { grep '"the gateway changed this device' "$T/client_dave.log" | grep -q '"speed_limit_bps":32000000'; }
+wait_for "a LIMITS frame tells dave's running client the new speed limit" 15 dave_limits_changed
 
 # ---- 4. kill -9 mid-transfer ----------------------------------------------------------------
 # A slow reporter (60 s) so that this transfer is only in the meter file when the

@@ -127,6 +127,7 @@ struct Client::Impl {
   bool check_mode = false;
   std::mt19937 rng{std::random_device{}()};
 
+  Json last_limits = Json::object();  // the loop thread's copy of status.limits
   mutable std::mutex status_mutex;
   ClientStatus status;
   std::thread thread;
@@ -134,7 +135,8 @@ struct Client::Impl {
   void connect() noexcept;
   void schedule_reconnect() noexcept;
   void request_open(PendingOpen p) noexcept;
-  void on_welcome(ClientConnection* conn, const std::string& session) noexcept;
+  void on_welcome(ClientConnection* conn, const std::string& session, const std::string& limits) noexcept;
+  void on_limits(const Json& limits) noexcept;
   void on_refuse(const std::string& reason, const std::string& detail) noexcept;
   void on_goaway(ClientConnection* conn) noexcept;
   void on_closed(ClientConnection* conn, std::string_view why) noexcept;
@@ -206,9 +208,11 @@ class ClientConnection final : public net::MuxConnection {
         }
         std::string session;
         if (auto it = w.find("session"); it != w.end() && it->is_string()) session = it->get<std::string>();
+        std::string limits;
+        if (auto it = w.find("limits"); it != w.end() && it->is_object()) limits = it->dump();
         welcomed_ = true;
         streams_allowed_ = true;
-        impl_.on_welcome(this, session);
+        impl_.on_welcome(this, session, limits);
         return true;
       }
       case FrameType::kRefuse: {
@@ -226,8 +230,12 @@ class ClientConnection final : public net::MuxConnection {
       case FrameType::kGoaway:
         impl_.on_goaway(this);
         return true;
-      case FrameType::kLimits:
+      case FrameType::kLimits: {
+        // Informational (IGNORABLE): a payload that is not a JSON object is skipped.
+        Json l = Json::parse(tunnel::payload_text(frame), nullptr, false);
+        if (welcomed_ && l.is_object()) impl_.on_limits(l);
         return true;
+      }
       case FrameType::kOpened:
       case FrameType::kOpenFailed: {
         auto it = pending_.find(frame.stream_id);
@@ -555,14 +563,16 @@ void Client::Impl::request_open(PendingOpen p) noexcept {
   if (reconnect_timer == 0) connect();
 }
 
-void Client::Impl::on_welcome(ClientConnection* conn, const std::string& session) noexcept {
+void Client::Impl::on_welcome(ClientConnection* conn, const std::string& session, const std::string& limits) noexcept {
   failures = 0;
   update([&](ClientStatus& s) {
     s.connected = true;
     s.session = session;
     s.last_refusal.clear();
+    s.limits = limits;
     ++s.connects;
   });
+  last_limits = limits.empty() ? Json::object() : Json::parse(limits, nullptr, false);
   log::info("connected to the gateway", {{"session", session}, {"gateway", uri.gateway.host}});
   if (check_mode) {
     conn->close_connection(tunnel::CloseCode::kNormal, "check done");
@@ -572,6 +582,30 @@ void Client::Impl::on_welcome(ClientConnection* conn, const std::string& session
     conn->send_open(std::move(waiting.front()));
     waiting.pop_front();
   }
+}
+
+void Client::Impl::on_limits(const Json& limits) noexcept {
+  update([&](ClientStatus& s) {
+    s.limits = limits.dump();
+    ++s.limits_updates;
+  });
+  // Every re-validation brings one, and bytes_remaining falls with use: a line at info
+  // level only for news (another speed limit or expiry, more bytes than before).
+  auto member = [](const Json& j, const char* k) {
+    auto it = j.find(k);
+    return it == j.end() ? Json() : *it;
+  };
+  const Json before_bytes = member(last_limits, "bytes_remaining"), bytes = member(limits, "bytes_remaining");
+  const bool news = member(last_limits, "speed_limit_bps") != member(limits, "speed_limit_bps") ||
+                    member(last_limits, "expires_at") != member(limits, "expires_at") ||
+                    before_bytes.is_null() != bytes.is_null() ||
+                    (before_bytes.is_number() && bytes.is_number() && bytes > before_bytes);
+  last_limits = limits;
+  Json fields = {{"bytes_remaining", bytes},
+                 {"speed_limit_bps", member(limits, "speed_limit_bps")},
+                 {"expires_at", member(limits, "expires_at")}};
+  if (news) log::info("the gateway changed this device's limits", fields);
+  else log::debug("the gateway confirmed this device's limits", fields);
 }
 
 void Client::Impl::on_refuse(const std::string& reason, const std::string& detail) noexcept {

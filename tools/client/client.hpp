@@ -36,6 +36,11 @@ struct ClientStatus {
   std::uint64_t streams_open = 0;
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
+  // The gateway's last word on this device's limits, as JSON text: WELCOME's `limits`, then
+  // each LIMITS frame's ({"bytes_remaining", "speed_limit_bps", "expires_at"}; null members
+  // are unlimited). Empty before the first WELCOME.
+  std::string limits;
+  std::uint64_t limits_updates = 0;  // LIMITS frames received
 };
 
 class Client {

@@ -72,6 +72,7 @@ int run(httvps::Context& ctx, const Options& o) {
     int code = 0;
     if (status.connects > 0) {
       out["verdict"] = "allowed";
+      if (!status.limits.empty()) out["limits"] = nlohmann::json::parse(status.limits, nullptr, false);
     } else if (!status.last_refusal.empty() && status.last_refusal != "unavailable") {
       out["verdict"] = "refused";
       out["reason"] = status.last_refusal;
@@ -85,6 +86,7 @@ int run(httvps::Context& ctx, const Options& o) {
       std::cout << out.dump() << "\n";
     } else if (code == 0) {
       std::cout << "allowed: session " << status.session << "\n";
+      if (!status.limits.empty()) std::cout << "limits: " << status.limits << "\n";
     } else if (code == static_cast<int>(httvps::ExitCode::kRefused)) {
       std::cout << "refused: " << status.last_refusal << "\n";
     } else {

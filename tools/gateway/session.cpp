@@ -250,17 +250,10 @@ void GatewaySession::on_verdict(const Verdict& verdict) noexcept {
   auto started = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
   meter_ = services_.ledger->open_session(session_id_, verdict.device_id, verdict.user_id, peer_host(peer_), started);
-  Json limits = {{"bytes_remaining", nullptr}, {"speed_limit_bps", nullptr}, {"expires_at", nullptr}};
-  if (quota_limited_) {
-    std::lock_guard lock(account_->mutex);
-    limits["bytes_remaining"] = account_->remaining_milli / kMilli;
-  }
-  if (verdict.speed_limit_bps) limits["speed_limit_bps"] = *verdict.speed_limit_bps;
-  if (!verdict.expires_at.empty()) limits["expires_at"] = verdict.expires_at;
   Json welcome = {{"session", session_id_},
                   {"window", services_.settings->window},
                   {"max_streams", services_.settings->max_streams},
-                  {"limits", limits}};
+                  {"limits", limits_json()}};
   send_json(FrameType::kWelcome, welcome.dump());
   streams_allowed_ = true;
   arm_revalidation(revalidation_delay(verdict));
@@ -543,8 +536,23 @@ void GatewaySession::on_revalidated(const Verdict& verdict) noexcept {
   if (!verdict.nodes.empty()) verdict_.nodes = verdict.nodes;  // for new streams
   verdict_.bytes_remaining = verdict.bytes_remaining;
   verdict_.speed_limit_bps = verdict.speed_limit_bps;
+  verdict_.expires_at = verdict.expires_at;
+  // The client learns what the answer says now (protocol §8): what is left of the quota on
+  // this gateway, the speed limit and the expiry, the same members as WELCOME's limits.
+  send_json(FrameType::kLimits, limits_json().dump());
   resume_budget();
   arm_revalidation(revalidation_delay(verdict));
+}
+
+nlohmann::json GatewaySession::limits_json() const {
+  Json limits = {{"bytes_remaining", nullptr}, {"speed_limit_bps", nullptr}, {"expires_at", nullptr}};
+  if (quota_limited_) {
+    std::lock_guard lock(account_->mutex);
+    limits["bytes_remaining"] = account_->remaining_milli / kMilli;
+  }
+  if (verdict_.speed_limit_bps) limits["speed_limit_bps"] = *verdict_.speed_limit_bps;
+  if (!verdict_.expires_at.empty()) limits["expires_at"] = verdict_.expires_at;
+  return limits;
 }
 
 std::chrono::milliseconds GatewaySession::revalidation_delay(const Verdict& verdict) const noexcept {

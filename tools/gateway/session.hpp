@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_map>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "gateway/metrics.hpp"
 #include "gateway/resolver.hpp"
 #include "gateway/usage.hpp"
@@ -83,6 +85,9 @@ class GatewaySession final : public net::MuxConnection {
   std::chrono::milliseconds revalidation_delay(const Verdict& verdict) const noexcept;
   void revalidate() noexcept;
   void on_revalidated(const Verdict& verdict) noexcept;
+  // WELCOME's and LIMITS' limits: bytes left on this gateway's account (null: unlimited),
+  // the speed limit and the expiry of the current answer.
+  nlohmann::json limits_json() const;
   void arm_budget_timer(std::chrono::nanoseconds after) noexcept;
 
   struct Billing {
