@@ -26,12 +26,13 @@ SELECT $1::bigint, x.device_id, x.user_id, x.node_id, x.session, to_timestamp(x.
             download bigint);
 
 -- name: sessions_heartbeat_upsert
--- The gateway's live sessions ($2: sessions_for_upsert()), in key order so that
--- concurrent writers lock rows in one order. Sessions of devices that no longer exist
--- are skipped; a node that no longer exists is recorded as none.
+-- The gateway's live sessions ($2: sessions_for_upsert()) named by one page of heartbeat
+-- round $3, in key order so that concurrent writers lock rows in one order. Sessions of
+-- devices that no longer exist are skipped; a node that no longer exists is recorded as none.
 INSERT INTO sessions (gateway_id, session_key, device_id, node_id, client_addr, started_at, last_seen_at,
-                      upload_bytes, download_bytes)
-SELECT $1::bigint, x.session, x.device_id, n.id, x.client_addr, to_timestamp(x.started_at), now(), x.upload, x.download
+                      upload_bytes, download_bytes, heartbeat_round)
+SELECT $1::bigint, x.session, x.device_id, n.id, x.client_addr, to_timestamp(x.started_at), now(), x.upload, x.download,
+       $3::text
   FROM jsonb_to_recordset($2::jsonb)
        AS x(session text, device_id bigint, node_id bigint, client_addr text, started_at bigint, upload bigint,
             download bigint)
@@ -40,13 +41,14 @@ SELECT $1::bigint, x.session, x.device_id, n.id, x.client_addr, to_timestamp(x.s
  ORDER BY x.session
 ON CONFLICT (gateway_id, session_key) DO UPDATE
    SET client_addr = EXCLUDED.client_addr, started_at = EXCLUDED.started_at, last_seen_at = now(),
-       ended_at = NULL, upload_bytes = EXCLUDED.upload_bytes, download_bytes = EXCLUDED.download_bytes;
+       ended_at = NULL, upload_bytes = EXCLUDED.upload_bytes, download_bytes = EXCLUDED.download_bytes,
+       heartbeat_round = EXCLUDED.heartbeat_round;
 
--- name: sessions_end_absent
--- Open sessions of the gateway that its heartbeat ($2) no longer lists have ended.
+-- name: sessions_end_unseen
+-- The last page of round $2: open sessions of the gateway that no page of the round named
+-- have ended.
 UPDATE sessions s SET ended_at = now()
- WHERE s.gateway_id = $1::bigint AND s.ended_at IS NULL
-   AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($2::jsonb) AS x(session text) WHERE x.session = s.session_key);
+ WHERE s.gateway_id = $1::bigint AND s.ended_at IS NULL AND s.heartbeat_round IS DISTINCT FROM $2::text;
 
 -- name: gateway_heartbeat
 UPDATE gateways SET version = $2, last_heartbeat_at = now() WHERE id = $1::bigint;

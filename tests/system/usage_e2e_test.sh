@@ -6,7 +6,7 @@
 # aggregate-usage. It checks:
 #   - exactness: known byte counts up and down end up, byte for byte, in the records, the
 #     rollups (device, user, node; hour and day; billed with the node's multiplier) and the
-#     subscription; the heartbeat records the session;
+#     subscription; the heartbeat records the session (in pages of one session);
 #   - the quota at the byte: a download stops at the plan's limit, the user becomes
 #     limited, the next HELLO is refused with quota;
 #   - the speed limit paces a download (a lower bound on its duration only);
@@ -110,6 +110,7 @@ credential_file = "$T/gateway-credential"
 spool_dir = "$T/spool"
 usage_interval_ms = $1
 heartbeat_seconds = 1
+heartbeat_page = 1
 revalidate_seconds = 2
 threads = 2
 drain_seconds = 5
@@ -227,6 +228,13 @@ expect_eq "dave's speed limit and no data limit" "16000000 null" \
 "$HTTVPS" plan update slow --speed-limit 32mbit >/dev/null
 dave_limits_changed() { grep '"the gateway changed this device' "$T/client_dave.log" | grep -q '"speed_limit_bps":32000000'; }
 wait_for "a LIMITS frame tells dave's running client the new speed limit" 15 dave_limits_changed
+# With one session a heartbeat page (heartbeat_page = 1), alice's and dave's live sessions
+# arrive in two pages of one round, and the round's last page ended carol's.
+two_pages_one_round() {
+  test "$(q "SELECT count(*) || ' ' || count(DISTINCT heartbeat_round) || ' ' || bool_and(heartbeat_round LIKE 'r%')
+               FROM sessions WHERE ended_at IS NULL")" = "2 1 true"
+}
+wait_for "a heartbeat in pages records the two live sessions under one round" 10 two_pages_one_round
 
 # ---- 4. kill -9 mid-transfer ----------------------------------------------------------------
 # A slow reporter (60 s) so that this transfer is only in the meter file when the

@@ -167,6 +167,7 @@ void validate_gateway(const Config& c) {
   if (c.gateway_spool_dir.empty()) throw config_error("'gateway.spool_dir' must name a directory");
   check_range(c.gateway_usage_interval_ms, 100, 60000, "gateway.usage_interval_ms");
   check_range(c.gateway_heartbeat_seconds, 1, 3600, "gateway.heartbeat_seconds");
+  check_range(c.gateway_heartbeat_page, 1, 100000, "gateway.heartbeat_page");
   check_range(c.gateway_revalidate_seconds, 1, 3600, "gateway.revalidate_seconds");
 }
 
@@ -264,6 +265,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"gateway.usage_interval_ms", &Config::gateway_usage_interval_ms,
        "how often usage is spooled and sent to /api/v1/usage (100-60000)"},
       {"gateway.heartbeat_seconds", &Config::gateway_heartbeat_seconds, "how often live sessions go to /api/v1/heartbeat"},
+      {"gateway.heartbeat_page", &Config::gateway_heartbeat_page, "live sessions per heartbeat request; more go in pages"},
       {"gateway.revalidate_seconds", &Config::gateway_revalidate_seconds,
        "most seconds between two checks of an open connection (and at most the answer's cache_ttl)"},
       {"telegram.bot_token", &Config::telegram_bot_token, "the Telegram bot token from BotFather", true},

@@ -73,6 +73,7 @@ struct Config {
   std::string gateway_spool_dir = "/var/lib/httvps/gateway-spool";  // usage batches not yet acknowledged
   std::int64_t gateway_usage_interval_ms = 2000;      // how often usage is spooled and sent
   std::int64_t gateway_heartbeat_seconds = 30;        // how often live sessions are reported
+  std::int64_t gateway_heartbeat_page = 2000;         // sessions per heartbeat body (about 200 bytes each)
   std::int64_t gateway_revalidate_seconds = 60;       // most time between checks of an open connection
   // [telegram] (the telegram-bot CGI and `httvps telegram`; docs/telegram.md)
   std::string telegram_bot_token;          // from BotFather

@@ -50,6 +50,23 @@ Json heartbeat_json(const std::vector<SessionInfo>& sessions, const std::string&
   return {{"version", version}, {"sessions", std::move(list)}};
 }
 
+std::vector<Json> heartbeat_bodies(const std::vector<SessionInfo>& sessions, const std::string& version,
+                                   std::size_t page_size, const std::string& round) {
+  if (page_size == 0) page_size = 1;
+  if (sessions.size() <= page_size) return {heartbeat_json(sessions, version)};
+  const std::size_t count = (sessions.size() + page_size - 1) / page_size;
+  std::vector<Json> out;
+  out.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto first = sessions.begin() + static_cast<std::ptrdiff_t>(i * page_size);
+    const auto last = sessions.begin() + static_cast<std::ptrdiff_t>(std::min(sessions.size(), (i + 1) * page_size));
+    Json body = heartbeat_json(std::vector<SessionInfo>(first, last), version);
+    body["page"] = {{"round", round}, {"index", i}, {"count", count}};
+    out.push_back(std::move(body));
+  }
+  return out;
+}
+
 std::vector<UsageRecord> records_of(const SpooledBatch& batch) {
   std::vector<UsageRecord> out;
   auto records = batch.body.find("records");
@@ -247,12 +264,24 @@ bool Reporter::send_pending() {
 }
 
 void Reporter::send_heartbeat() {
-  std::string failure;
-  auto answer = post("/api/v1/heartbeat", heartbeat_json(ledger_.live_sessions(), options_.version).dump(), failure);
-  if (!answer || answer->first != 200) {
-    metrics_.heartbeat_failures.fetch_add(1, std::memory_order_relaxed);
-    log::warn("heartbeat not delivered",
-              {{"error", answer ? "status " + std::to_string(answer->first) : failure}});
+  // A round name unique to this gateway: the time in microseconds.
+  const std::string round =
+      "r" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+  const auto bodies = heartbeat_bodies(ledger_.live_sessions(), options_.version, options_.heartbeat_page, round);
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    std::string failure;
+    auto answer = post("/api/v1/heartbeat", bodies[i].dump(), failure);
+    if (!answer || answer->first != 200) {
+      // The round stays open (only its last page ends sessions); the next heartbeat is a
+      // new round.
+      metrics_.heartbeat_failures.fetch_add(1, std::memory_order_relaxed);
+      log::warn("heartbeat not delivered", {{"error", answer ? "status " + std::to_string(answer->first) : failure},
+                                            {"page", i},
+                                            {"pages", bodies.size()}});
+      return;
+    }
   }
 }
 

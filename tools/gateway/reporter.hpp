@@ -2,8 +2,8 @@
 // The gateway's usage reporter: one thread that, every gateway.usage_interval_ms,
 // collects the sessions' byte counts into batches, spools each batch (fsync) and then
 // sends what is pending, oldest first, to POST /api/v1/usage; and every
-// gateway.heartbeat_seconds reports the live sessions to POST /api/v1/heartbeat
-// (docs/usage-accounting.md).
+// gateway.heartbeat_seconds reports the live sessions to POST /api/v1/heartbeat, in pages
+// of heartbeat_page sessions when there are more (docs/usage-accounting.md).
 //
 // Delivery: a batch leaves the spool only when the control plane answers 200 ("stored"
 // or "duplicate"). A 400 or 413 is final: the batch is kept in rejected.jsonl and logged.
@@ -37,11 +37,19 @@ struct ReporterOptions {
   std::chrono::seconds heartbeat{30};
   std::chrono::milliseconds timeout{5000};
   std::size_t max_records = 5000;  // per batch, the control plane's limit
+  // Sessions per heartbeat body: about 200 bytes each, so a page stays well under the
+  // control plane's default body limit (cgi.max_body_bytes, 1 MiB).
+  std::size_t heartbeat_page = 2000;
 };
 
 // The JSON records of a batch and their multipliers. Pure.
 nlohmann::json records_json(const std::vector<UsageRecord>& records);
 nlohmann::json heartbeat_json(const std::vector<SessionInfo>& sessions, const std::string& version);
+// The heartbeat as the bodies to send, in order: one body when the sessions fit in
+// PAGE_SIZE, else pages of PAGE_SIZE sessions, each with {"page": {ROUND, index, count}}
+// (docs/api.md). Pure.
+std::vector<nlohmann::json> heartbeat_bodies(const std::vector<SessionInfo>& sessions, const std::string& version,
+                                             std::size_t page_size, const std::string& round);
 
 // The records of a spooled batch, for the ledger's acknowledgements. Pure; records that do
 // not parse are skipped.

@@ -286,6 +286,7 @@ int run_gateway(const Config& config) {
   ropts.version = kVersion;
   ropts.interval = std::chrono::milliseconds(config.gateway_usage_interval_ms);
   ropts.heartbeat = std::chrono::seconds(config.gateway_heartbeat_seconds);
+  ropts.heartbeat_page = static_cast<std::size_t>(config.gateway_heartbeat_page);
   Reporter reporter(ropts, ledger, metrics);
   {
     std::string error;

@@ -324,6 +324,29 @@ TEST_CASE("a spool directory that cannot be created is an error that names it") 
   CHECK(error.find("/proc/httvps-no/spool") != std::string::npos);
 }
 
+TEST_CASE("a heartbeat with more sessions than a page is sent in pages of one round, in order") {
+  std::vector<SessionInfo> sessions(5);
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    sessions[i].session = "gw-" + std::to_string(i);
+    sessions[i].device_id = 7;
+    sessions[i].user_id = 1;
+  }
+  auto one = heartbeat_bodies(sessions, "0.1.0", 5, "r1");
+  REQUIRE(one.size() == 1);
+  CHECK_FALSE(one[0].contains("page"));
+  CHECK(one[0]["sessions"].size() == 5);
+  auto pages = heartbeat_bodies(sessions, "0.1.0", 2, "r1");
+  REQUIRE(pages.size() == 3);
+  std::vector<std::string> named;
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    CHECK(pages[i]["page"] == nlohmann::json({{"round", "r1"}, {"index", i}, {"count", 3}}));
+    CHECK(pages[i]["version"] == "0.1.0");
+    for (const auto& s : pages[i]["sessions"]) named.push_back(s["session"]);
+  }
+  CHECK(named == std::vector<std::string>{"gw-0", "gw-1", "gw-2", "gw-3", "gw-4"});
+  CHECK(pages[2]["sessions"].size() == 1);
+}
+
 TEST_CASE("heartbeat and usage bodies carry the contract's members") {
   SessionInfo s;
   s.session = "gw-1";

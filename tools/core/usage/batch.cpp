@@ -135,8 +135,26 @@ json records_for_insert(const UsageBatch& batch) {
 
 Heartbeat parse_heartbeat(const json& body, std::int64_t now) {
   if (!body.is_object()) throw usage_error("the heartbeat must be a JSON object", "body");
-  only_members(body, {"version", "sessions"}, "");
+  only_members(body, {"version", "sessions", "page"}, "");
   Heartbeat h;
+  if (auto it = body.find("page"); it != body.end()) {
+    if (!it->is_object()) throw usage_error("page must be an object {round, index, count}", "page");
+    only_members(*it, {"round", "index", "count"}, "page.");
+    HeartbeatPage p;
+    const json& round = member(*it, "round", "page.round");
+    if (!round.is_string() || round.get_ref<const std::string&>().empty() ||
+        round.get_ref<const std::string&>().size() > 64) {
+      throw usage_error("page.round must be a string of 1 to 64 characters", "page.round");
+    }
+    for (char c : round.get_ref<const std::string&>()) {
+      bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+      if (!ok) throw usage_error("page.round may hold only letters, digits, '-' and '_'", "page.round");
+    }
+    p.round = round.get<std::string>();
+    p.count = integer(member(*it, "count", "page.count"), "page.count", 1, kMaxHeartbeatPages);
+    p.index = integer(member(*it, "index", "page.index"), "page.index", 0, p.count - 1);
+    h.page = std::move(p);
+  }
   const json& version = member(body, "version", "version");
   if (!version.is_string() || version.get_ref<const std::string&>().empty() ||
       version.get_ref<const std::string&>().size() > 64) {

@@ -52,9 +52,24 @@ struct LiveSession {
   std::int64_t download = 0;
 };
 
+inline constexpr std::int64_t kMaxHeartbeatPages = 1000;
+
+// One page of a heartbeat sent in several (a gateway with more sessions than one body
+// holds): every page of a round carries the same ROUND; the pages come in INDEX order and
+// the last one (INDEX == COUNT - 1) closes the round.
+struct HeartbeatPage {
+  std::string round;  // 1 to 64 of [A-Za-z0-9_-]
+  std::int64_t index = 0;
+  std::int64_t count = 1;
+};
+
 struct Heartbeat {
   std::string version;
   std::vector<LiveSession> sessions;
+  std::optional<HeartbeatPage> page;  // none: the whole heartbeat in this one body
+  // Whether this body closes its round: sessions of the gateway that the round did not
+  // name have ended.
+  bool closes_round() const { return !page || page->index == page->count - 1; }
 };
 
 // Parses a heartbeat received at NOW; session keys must be unique in it.

@@ -142,4 +142,25 @@ TEST_CASE("a heartbeat lists unique live sessions", "[usage]") {
   bad = body;
   bad.erase("sessions");
   CHECK(field_of(bad) == "sessions");
+
+  // Pages: a round of letters, digits, '-' and '_', and an index below the count.
+  CHECK(h.closes_round());
+  json paged = body;
+  paged["page"] = {{"round", "r-17_a"}, {"index", 1}, {"count", 3}};
+  auto p = parse_heartbeat(paged, kNow);
+  REQUIRE(p.page);
+  CHECK(p.page->round == "r-17_a");
+  CHECK_FALSE(p.closes_round());
+  paged["page"]["index"] = 2;
+  CHECK(parse_heartbeat(paged, kNow).closes_round());
+  paged["page"]["index"] = 3;
+  CHECK(field_of(paged) == "page.index");
+  paged["page"] = {{"round", "single.x"}, {"index", 0}, {"count", 1}};
+  CHECK(field_of(paged) == "page.round");
+  paged["page"] = {{"round", "r"}, {"index", 0}, {"count", 1001}};
+  CHECK(field_of(paged) == "page.count");
+  paged["page"] = {{"round", "r"}, {"index", 0}, {"count", 1}, {"extra", 1}};
+  CHECK(field_of(paged) == "page.extra");
+  paged["page"] = "r";
+  CHECK(field_of(paged) == "page");
 }

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/access/validate.hpp"
+#include "core/crypto.hpp"
 #include "core/log.hpp"
 
 namespace httvps::usage {
@@ -59,9 +60,12 @@ StoreResult store_batch(db::Connection& db, std::int64_t gateway_id, const Usage
 HeartbeatResult store_heartbeat(db::Connection& db, std::int64_t gateway_id, const Heartbeat& h) {
   db::Transaction tx(db);
   const std::string sessions = sessions_for_upsert(h).dump();
+  // A heartbeat in one body is a round of its own, under a name no gateway sends.
+  const std::string round = h.page ? h.page->round : crypto::random_token("single.", 16);
   HeartbeatResult r;
-  r.sessions = db.exec("sessions_heartbeat_upsert", {static_cast<long long>(gateway_id), sessions}).affected();
-  r.ended = db.exec("sessions_end_absent", {static_cast<long long>(gateway_id), sessions}).affected();
+  r.sessions =
+      db.exec("sessions_heartbeat_upsert", {static_cast<long long>(gateway_id), sessions, round}).affected();
+  if (h.closes_round()) r.ended = db.exec("sessions_end_unseen", {static_cast<long long>(gateway_id), round}).affected();
   db.exec("gateway_heartbeat", {static_cast<long long>(gateway_id), h.version});
   tx.commit();
   return r;

@@ -150,6 +150,44 @@ TEST_CASE("a heartbeat upserts the gateway's sessions and ends the ones it no lo
   CHECK(json::parse(r.body)["field"] == "sessions[1].session");
 }
 
+TEST_CASE("a heartbeat in pages ends sessions only at its last page, those no page of the round named",
+          "[usage][db]") {
+  TestDb t;
+  auto ctx = t.context();
+  std::string cred = seed(t, ctx);
+  auto session = [&](const std::string& key) {
+    return json{{"session", key}, {"device_id", 1}, {"user_id", 1}, {"node_id", 1}, {"client_addr", nullptr},
+                {"started_at", now_text(-60)}, {"upload", 1}, {"download", 2}};
+  };
+  auto page = [&](const std::string& round, int index, int count, json sessions) {
+    auto r = post(ctx, "/api/v1/heartbeat", cred,
+                  {{"version", "0.1.0"}, {"sessions", sessions}, {"page", {{"round", round}, {"index", index}, {"count", count}}}});
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  };
+  auto conn = t.connect();
+  auto ended = [&] {
+    std::string out;
+    const json snap = snapshot(conn);
+    for (const auto& s : snap["sessions"]) out += s["key"].get<std::string>() + (s["ended"].get<bool>() ? "- " : "+ ");
+    return out;
+  };
+  CHECK(page("r1", 0, 2, {session("a"), session("b")}) == json({{"sessions", 2}, {"ended", 0}}));
+  CHECK(page("r1", 1, 2, {session("c")}) == json({{"sessions", 1}, {"ended", 0}}));
+  CHECK(ended() == "a+ b+ c+ ");
+  // Round 2 names a and c over its pages; b ends only when the last page arrives.
+  CHECK(page("r2", 0, 2, {session("c")}) == json({{"sessions", 1}, {"ended", 0}}));
+  CHECK(ended() == "a+ b+ c+ ");
+  CHECK(page("r2", 1, 2, {session("a")}) == json({{"sessions", 1}, {"ended", 1}}));
+  CHECK(ended() == "a+ b- c+ ");
+  // A round whose last page never comes ends nothing; a heartbeat in one body still works.
+  page("r3", 0, 2, {session("b")});
+  CHECK(ended() == "a+ b+ c+ ");
+  auto r = post(ctx, "/api/v1/heartbeat", cred, {{"version", "0.1.0"}, {"sessions", {session("c")}}});
+  CHECK(json::parse(r.body) == json({{"sessions", 1}, {"ended", 2}}));
+  CHECK(ended() == "a- b- c+ ");
+}
+
 TEST_CASE("validate-device subtracts stored but unaggregated usage and names node multipliers", "[usage][db]") {
   TestDb t;
   auto ctx = t.context();
