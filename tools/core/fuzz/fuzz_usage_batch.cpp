@@ -27,6 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     auto h = usage::parse_heartbeat(body, kNow);
     if (h.sessions.size() > usage::kMaxSessions) __builtin_trap();
+    if (h.page && (h.page->round.empty() || h.page->round.size() > 64 || h.page->count < 1 ||
+                   h.page->count > usage::kMaxHeartbeatPages || h.page->index < 0 || h.page->index >= h.page->count)) {
+      __builtin_trap();
+    }
     (void)usage::sessions_for_upsert(h).dump();
   } catch (const Failure& f) {
     if (f.code() != ExitCode::kUsage || f.field().empty()) __builtin_trap();
