@@ -139,8 +139,9 @@ TEST_CASE("more targets than may be in flight at once are probed in waves, all o
         if (::poll(&more, 1, 100) > 0) overlap = true;
       }
       if (wave.size() == 7 || (!ready && !wave.empty())) {
+        static const char answer[] = "\x00\x00HTTP/1.1 204 No Content\r\n\r\n";
         for (int c : wave) {
-          ::send(c, "\x00\x00HTTP/1.1 204 No Content\r\n\r\n", 33, MSG_NOSIGNAL);
+          ::send(c, answer, sizeof answer - 1, MSG_NOSIGNAL);
           ::close(c);
         }
         answered += wave.size();
