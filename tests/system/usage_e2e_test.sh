@@ -262,7 +262,9 @@ wait_for "the sink settles after the crash" 10 sink_settled
 crossed=$(( $(sink_count) - before_sink ))
 gateway_config 300
 start_gateway
-expect_contains "the restart recovers what the meter file held" "recovered usage metered before a crash" "$(cat "$T/gateway.log")"
+# The reporter thread recovers the meter file after the listener is up: wait for its line.
+recovered_logged() { grep -q "recovered usage metered before a crash" "$T/gateway.log"; }
+wait_for "the restart recovers what the meter file held" 20 recovered_logged
 grep -E "recovered|listening|replay|stopped|draining|spool" "$T/gateway.log" | cut -c1-300 >&2
 # Stored must equal what crossed, except bytes the gateway had counted into its own
 # buffers (at most one 64 KiB Shadowsocks seal batch of the stream) when it died.
