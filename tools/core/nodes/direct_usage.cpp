@@ -20,8 +20,6 @@ std::int64_t now_micros() {
       .count();
 }
 
-nlohmann::json ports_json(const std::vector<int>& ports) { return nlohmann::json(ports); }
-
 }  // namespace
 
 void account_direct_usage(jobs::JobRun& run, const NodeRow& n, SsManagerClient& client,
@@ -69,10 +67,10 @@ void account_direct_usage(jobs::JobRun& run, const NodeRow& n, SsManagerClient& 
   report.direct_bytes += total;
   if (usage.empty() && u.restarted.empty() && u.baselined.empty() && u.implausible.empty()) return;
   nlohmann::json entry = {{"node", n.name}, {"bytes", total}, {"devices", usage}, {"recorded", !run.dry_run()}};
-  if (!u.restarted.empty()) entry["restarted_ports"] = ports_json(u.restarted);
-  if (!u.baselined.empty()) entry["baselined_ports"] = ports_json(u.baselined);
+  if (!u.restarted.empty()) entry["restarted_ports"] = u.restarted;
+  if (!u.baselined.empty()) entry["baselined_ports"] = u.baselined;
   if (!u.implausible.empty()) {
-    entry["implausible_ports"] = ports_json(u.implausible);
+    entry["implausible_ports"] = u.implausible;
     log::warn("a node's traffic counter jumped further than any port can move; not counted",
               {{"node", n.name}, {"ports", entry["implausible_ports"]}});
   }

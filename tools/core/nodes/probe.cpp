@@ -366,7 +366,9 @@ std::size_t probes_at_once() {
 
 std::vector<ProbeResult> run_probes(const std::vector<ProbeTarget>& targets, const std::optional<HostPort>& canary,
                                     std::chrono::milliseconds timeout, std::size_t at_once) {
-  if (at_once == 0) at_once = probes_at_once();
+  // A few targets (a secret rotation's wait for its one port) always fit: only a run over
+  // many nodes looks at the open-files limit.
+  if (at_once == 0) at_once = targets.size() <= 64 ? targets.size() : probes_at_once();
   if (targets.size() <= at_once) return probe_wave(targets, canary, timeout);
   // A socket that cannot be opened must not count against a node: more nodes than the
   // limit allows are probed in waves, each within the timeout.

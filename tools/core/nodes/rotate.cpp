@@ -175,7 +175,7 @@ nlohmann::json probe_and_judge(jobs::JobRun& run, std::vector<NodeRow>& nodes) {
                        {"failures", after.consecutive_failures},
                        {"successes", after.consecutive_successes},
                        {"latency_ms", res.ok ? nlohmann::json(res.latency_ms) : nlohmann::json(nullptr)},
-                       {"error", res.ok ? nlohmann::json(nullptr) : nlohmann::json(res.error)}});
+                       {"error", evidence["error"]}});
     if (after.health != before.health) {
       nlohmann::json after_json = health_json(after);
       after_json["probe"] = evidence;

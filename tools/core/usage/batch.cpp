@@ -1,5 +1,6 @@
 #include "core/usage/batch.hpp"
 
+#include <string_view>
 #include <unordered_set>
 
 #include "core/error.hpp"
@@ -64,17 +65,24 @@ std::int64_t timestamp(const json& v, const std::string& field) {
   }
 }
 
-std::string session_key(const json& v, const std::string& field) {
+// A name of 1 to MAX characters: letters, digits and the characters of PUNCTUATION.
+std::string name_string(const json& v, const std::string& field, std::size_t max, std::string_view punctuation) {
   if (!v.is_string()) throw usage_error(field + " must be a string", field);
   const auto& s = v.get_ref<const std::string&>();
-  if (s.empty() || s.size() > 128) throw usage_error(field + " must be 1 to 128 characters", field);
+  if (s.empty() || s.size() > max) throw usage_error(field + " must be 1 to " + std::to_string(max) + " characters", field);
   for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
-    if (!ok) throw usage_error(field + " may hold only A-Z, a-z, 0-9, '.', '_' and '-'", field);
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              punctuation.find(c) != std::string_view::npos;
+    if (!ok) {
+      std::string allowed;
+      for (char p : punctuation) allowed += std::string(", '") + p + "'";
+      throw usage_error(field + " may hold only A-Z, a-z, 0-9" + allowed, field);
+    }
   }
   return s;
 }
+
+std::string session_key(const json& v, const std::string& field) { return name_string(v, field, 128, "._-"); }
 
 const json& array_member(const json& body, const char* name, std::size_t max) {
   const json& a = member(body, name, name);
@@ -141,16 +149,8 @@ Heartbeat parse_heartbeat(const json& body, std::int64_t now) {
     if (!it->is_object()) throw usage_error("page must be an object {round, index, count}", "page");
     only_members(*it, {"round", "index", "count"}, "page.");
     HeartbeatPage p;
-    const json& round = member(*it, "round", "page.round");
-    if (!round.is_string() || round.get_ref<const std::string&>().empty() ||
-        round.get_ref<const std::string&>().size() > 64) {
-      throw usage_error("page.round must be a string of 1 to 64 characters", "page.round");
-    }
-    for (char c : round.get_ref<const std::string&>()) {
-      bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-      if (!ok) throw usage_error("page.round may hold only letters, digits, '-' and '_'", "page.round");
-    }
-    p.round = round.get<std::string>();
+    // No '.': the control plane names one-body rounds "single.…", which no page can take.
+    p.round = name_string(member(*it, "round", "page.round"), "page.round", 64, "_-");
     p.count = integer(member(*it, "count", "page.count"), "page.count", 1, kMaxHeartbeatPages);
     p.index = integer(member(*it, "index", "page.index"), "page.index", 0, p.count - 1);
     h.page = std::move(p);
